@@ -1,0 +1,39 @@
+"""Exits from social housing (DESIGN §3.2): to private renting or ownership. The hazard rises with
+income quartile, is higher in relaxed markets and unattractive neighbourhoods, for tenants paying the
+solidarity surcharge, and for the better-off tenants of a residence announced for demolition (they
+leave rather than wait to be rehoused: stylised fact 4). Deaths are handled with life events."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from . import events as ev
+from . import moves
+from .life_events import monthly
+from .state import OCCUPIED
+
+
+def hazard(model, h: np.ndarray, d: np.ndarray) -> np.ndarray:
+    """Yearly exit rate of tenants h living in dwellings d."""
+    e = model.sc.behaviour.exits
+    hh, terr = model.households, model.territory
+    q = model.quartile(hh.income_uc[h])
+    mult = np.asarray(e.quartile_multipliers)[q]
+    tension = (model.sc.behaviour.demand.market_tension / e.reference_tension) ** (-e.tension_elasticity)
+    attr = terr.residence_attractiveness()[model.dwellings.residence[d]]
+    rate = e.base_rate * mult * tension * (1.0 + e.attractiveness_effect * (0.5 - attr))
+    rate = rate * (1.0 + e.surcharge_effect * (model.sls[d] > 0))
+    rate = rate * (1.0 + e.announced_demolition_effect * tension * (q / 3.0) * hh.rehouse[h])
+    return np.clip(rate, 0.0, 0.95)
+
+
+def step(model) -> None:
+    dw = model.dwellings
+    occ = np.flatnonzero(dw.status == OCCUPIED)
+    h = dw.tenant[occ]
+    p = 1.0 - (1.0 - hazard(model, h, occ)) ** (1.0 / 12.0)
+    leaving = h[model.streams["exits"].random(h.size) < p]
+    moves.leave(model, leaving, ev.EXIT)
+
+
+__all__ = ["hazard", "step", "monthly"]

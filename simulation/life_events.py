@@ -1,0 +1,121 @@
+"""Life events (DESIGN §3.1), for every household in the model at once: income shocks and
+employment, births, children ageing and leaving home, separations, ageing and deaths.
+
+Rare demographic events are drawn from one uniform per household as competing risks (at most one
+per household per month), which keeps a month's draws to two arrays whatever the population size.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from . import events as ev
+from . import moves
+from .population import draw_households, start_application
+from .state import APPLICANT, GONE
+
+
+def monthly(rate: float) -> float:
+    """Monthly probability equivalent to a yearly rate."""
+    return 1.0 - (1.0 - rate) ** (1.0 / 12.0)
+
+
+def step(model) -> None:
+    le = model.sc.behaviour.life_events
+    hh = model.households
+    rng = model.streams["life_events"]
+    alive = np.flatnonzero(hh.state != GONE)
+    n = alive.size
+    if n == 0:
+        return
+    hh.age[alive] += np.float32(1.0 / 12.0)
+
+    # income: AR(1) transitory deviation around a trend, and employment transitions
+    rho = le.income_persistence ** (1.0 / 12.0)
+    sd = le.income_shock_sd * np.sqrt((1.0 - rho ** 2) / max(1.0 - le.income_persistence ** 2, 1e-9))
+    dev_old = hh.income_dev[alive]
+    dev_new = rho * dev_old + sd * rng.standard_normal(n)
+    hh.income_dev[alive] = dev_new
+    factor = np.exp(dev_new - dev_old) * (1.0 + le.income_growth) ** (1.0 / 12.0)
+
+    u = rng.random(n)
+    emp = hh.employed[alive]
+    adults = hh.adults[alive]
+    age = hh.age[alive]
+    kids_u = hh.kids_u14[alive]
+    kids_o = hh.kids_14p[alive]
+    mort = 1.0 - (1.0 - np.minimum(np.exp(le.mortality_gompertz_a + le.mortality_gompertz_b * age), 1.0)) \
+        ** (1.0 / 12.0)
+    # competing risks, each a slice of [0, 1)
+    p_job = np.where(emp, monthly(le.job_loss_rate), monthly(le.job_find_rate))
+    p_death = mort * adults
+    p_birth = np.where(age < 42, np.where(adults > 1, monthly(le.birth_rate_couple),
+                                           monthly(le.birth_rate_single)), 0.0)
+    p_age = kids_u * monthly(le.child_ageing_rate)
+    p_leave = kids_o * monthly(le.child_leave_rate)
+    p_sep = np.where(adults > 1, monthly(le.separation_rate), 0.0)
+    edges = np.cumsum(np.vstack([p_job, p_death, p_birth, p_age, p_leave, p_sep]), axis=0)
+    which = (u[None, :] >= edges).sum(axis=0)   # 0 job, 1 death, 2 birth, 3 child 14, 4 leave, 5 sep, 6 none
+
+    job = which == 0
+    lose = job & emp
+    find = job & ~emp
+    factor = np.where(lose, factor * le.out_of_work_income_ratio, factor)
+    factor = np.where(find, factor / le.out_of_work_income_ratio, factor)
+    hh.income[alive] *= factor
+    hh.employed[alive[lose]] = False
+    hh.employed[alive[find]] = True
+
+    hh.kids_u14[alive[which == 2]] += 1
+    aged = alive[which == 3]
+    hh.kids_u14[aged] -= 1
+    hh.kids_14p[aged] += 1
+
+    leavers = alive[which == 4]
+    hh.kids_14p[leavers] -= 1
+    if leavers.size:
+        apply = leavers[rng.random(leavers.size) < le.leavers_apply_share]
+        _new_households(model, apply.size, rng, age=22.0,
+                        income_uc=model.sc.population.applicant_income_uc_median * 0.8)
+
+    seps = alive[which == 5]
+    if seps.size:
+        hh.adults[seps] = 1
+        share = 0.45
+        leaving_income = hh.income[seps] * share
+        hh.income[seps] *= 1.0 - share
+        apply = rng.random(seps.size) < le.separation_apply_share
+        _new_households(model, int(apply.sum()), rng, age=None, income=leaving_income[apply],
+                        ages=hh.age[seps][apply])
+
+    deaths = alive[which == 1]
+    if deaths.size:
+        couple = hh.adults[deaths] > 1
+        widowed = deaths[couple]
+        hh.adults[widowed] = 1
+        hh.income[widowed] *= 0.6
+        dead = deaths[~couple]
+        # a lone adult's death dissolves the household (children are assumed to leave the stock)
+        moves.leave(model, dead, ev.DEATH)
+
+
+def _new_households(model, k: int, rng, age=None, income_uc=None, income=None, ages=None) -> None:
+    """Households formed in the territory (young adults leaving home, separated partners) who
+    register as applicants."""
+    if k <= 0:
+        return
+    p = model.sc.population
+    h = draw_households(model, k, rng, size=np.ones(k, np.int64),
+                        income_uc_median=income_uc or p.applicant_income_uc_median,
+                        income_uc_sigma=p.applicant_income_uc_sigma, age_mean=age or 35.0)
+    hh = model.households
+    if income is not None:
+        hh.income[h] = np.maximum(income, 1000.0)
+    if ages is not None:
+        hh.age[h] = ages
+    hh.state[h] = APPLICANT
+    start_application(model, h, rng)
+    from .scoring import compute_keys
+    compute_keys(model, h)
+    model.log.add(ev.FORMED, h)
+    model.ledger["entered"] += k

@@ -1,0 +1,161 @@
+"""The Mesa model: one step is one month, and it reads like the list in DESIGN §3."""
+
+from __future__ import annotations
+
+import numpy as np
+import mesa
+
+from . import demand, exits, life_events, population, rents, scoring, transfers
+from .agents import AllocationCommission, Landlord, ReservationHolder
+from .allocation import Allocator
+from .events import EventLog
+from .indicators import Observer
+from .rehousing import Rehousing
+from .schema import Scenario
+from .state import GONE, Households, HouseholdView, DwellingView
+from .territory import Territory, build_dwellings
+from .transfers import OccupancyReview
+from .works import Works
+
+# Named random streams, spawned in this order from the model's generator. A policy change then does
+# not shift unrelated draws, so a baseline and its variant stay identical until the policy's date.
+# Append new names at the end only.
+STREAMS = ("territory", "population", "life_events", "exits", "demand", "works", "allocation",
+           "refusals", "rehousing", "transfers")
+
+
+class HousingModel(mesa.Model):
+    """Residential trajectories in a territory's social housing, month by month."""
+
+    def __init__(self, scenario: Scenario, seed: int | None = None):
+        seed = scenario.run.seed if seed is None else int(seed)
+        super().__init__(rng=seed)
+        self.sc = scenario
+        self.seed = seed
+        self.month = 0
+        self.streams = dict(zip(STREAMS, self.rng.spawn(len(STREAMS))))
+        self.ledger = {"start": 0, "entered": 0, "left": 0}
+        self.year_exits = 0
+        self.pool_dirty = True
+        self.quartile_thresholds = np.array([0.0, 0.0, 0.0])
+        self.quartile_history: list[tuple] = []
+
+        self.territory = Territory(scenario)
+        self.dwellings = build_dwellings(self.territory, scenario.rents, self.streams["territory"])
+        self.households = Households(capacity=int(self.dwellings.n * 4))
+        self.log = EventLog(self)
+        rents.setup(self)
+        self.sls = np.zeros(self.dwellings.n)
+        self.landlords = [Landlord(self, i, n, k) for i, (n, k) in
+                          enumerate(zip(self.territory.landlord_names, self.territory.landlord_kinds))]
+        self.holders = [ReservationHolder(self, i, h.name, h.kind, h.flow_share)
+                        for i, h in enumerate(scenario.allocation.holders)]
+        self.commissions = [AllocationCommission(self, l, scenario.allocation.mix_rules)
+                            for l in self.landlords]
+        targets = {r for name in scenario.allocation.mix_rules.target_residences
+                   for r in self.territory.residences_named(name)}
+        for c in self.commissions:
+            c.target_residences = targets
+        self.rehousing = Rehousing(self)
+        self.works = Works(self)
+        self.occupancy_review = OccupancyReview(self)
+        self.observer = Observer(self)
+        self._tenant_burden = np.zeros(0)
+
+        population.populate(self, self.streams["population"])
+        demand.setup(self)
+        scoring.compute_keys(self, np.flatnonzero(self.households.applying))
+        self.allocator = Allocator(self)
+        rents.step(self)            # SLS of the initial tenants
+        self.observer.step()        # month 0: the initial state
+        self.ledger["start"] = self.households_present()
+        self.datacollector = mesa.DataCollector(model_reporters={
+            "q1_share_tenants": lambda m: m.observer.latest["q1_share_tenants"],
+            "q1_share_tenants_qpv": lambda m: m.observer.latest["q1_share_tenants_qpv"],
+            "q1_share_tenants_outside_qpv": lambda m: m.observer.latest["q1_share_tenants_outside_qpv"],
+            "vacancy_rate": lambda m: m.observer.latest["vacancy_rate"],
+            "dissimilarity_q1": lambda m: m.observer.latest["dissimilarity_q1"],
+            "pending_applications": lambda m: m.observer.latest["pending_applications"],
+            "allocations": lambda m: m.observer.latest["allocations"],
+        })
+        self.datacollector.collect(self)
+
+    # --------------------------------------------------------------------------------- the month
+    def step(self) -> None:
+        self.month += 1
+        life_events.step(self)        # 1. incomes, births, children, separations, deaths
+        exits.step(self)              # 2. exits from social housing
+        demand.step(self)             # 3. inflow, transfer requests, lapses, yearly quartiles
+        scoring.refresh(self)         #    scores move with criteria every January
+        self.works.step()             # 4. demolition, reconstitution, rehabilitation, sale
+        rents.step(self)              # 5. indexation, rent policy, surcharge
+        self.allocator.step()         # 6. allocation of the ordinary flow (transfers included)
+        self.rehousing.step()         # 7. renewal rehousing on the reserved flow
+        transfers.step(self)          # 8. occupancy review (CALEOL)
+        self.observer.step()          # 9. indicators
+        self.datacollector.collect(self)
+        if self.month >= self.sc.run.years * 12:
+            self.running = False
+
+    def run(self, months: int | None = None, progress=None) -> None:
+        """Run the scenario's horizon (or `months` more months)."""
+        n = self.sc.run.years * 12 - self.month if months is None else months
+        for _ in range(n):
+            self.step()
+            if progress is not None:
+                progress(self.month)
+
+    # ------------------------------------------------------------------------------- shared helpers
+    @property
+    def current_year(self) -> int:
+        return self.sc.run.start_year + max(self.month - 1, 0) // 12
+
+    def quartile(self, income_uc: np.ndarray) -> np.ndarray:
+        """Applicant income quartile of the year (0 = Q1 .. 3 = Q4) for incomes per UC."""
+        return np.searchsorted(self.quartile_thresholds, income_uc, side="right")
+
+    def cache_tenant_costs(self, tenants: np.ndarray, burden: np.ndarray) -> None:
+        self._tenant_burden = np.zeros(self.households.n)
+        self._tenant_burden[tenants] = burden
+
+    def burden_of(self, h: np.ndarray) -> np.ndarray:
+        """Last observed rent burden of households h (0 for those not known as tenants)."""
+        b = self._tenant_burden
+        h = np.asarray(h)
+        out = np.zeros(h.size)
+        known = h < b.size
+        out[known] = b[h[known]]
+        return out
+
+    def households_present(self) -> int:
+        return int((self.households.state != GONE).sum())
+
+    def household(self, i: int) -> HouseholdView:
+        return HouseholdView(self, i)
+
+    def dwelling(self, i: int) -> DwellingView:
+        return DwellingView(self, i)
+
+    # ----------------------------------------------------------------------------------- results
+    def indicators(self):
+        """The tidy long indicator table (month, year, period, scale, area, indicator, value)."""
+        return self.observer.frame()
+
+    def allocations(self):
+        import pandas as pd
+        from .allocation import KIND_NAMES
+        df = pd.DataFrame(self.allocator.alloc_log)
+        names = [h.name for h in self.holders]
+        df["holder"] = [names[k] if k >= 0 else "relogement" for k in df["holder"]] if len(df) else []
+        df["kind"] = pd.Categorical.from_codes(df["kind"].astype(int), list(KIND_NAMES)) if len(df) else []
+        if len(df):
+            df["residence"] = [self.territory.res_names[r] for r in df["residence"]]
+            df["neighbourhood"] = [self.territory.nb_names[r] for r in df["neighbourhood"]]
+        return df
+
+    def offers(self):
+        import pandas as pd
+        return pd.DataFrame(self.allocator.offer_log)
+
+    def events(self):
+        return self.log.frame()

@@ -1,0 +1,604 @@
+"""The scenario schema: the one place where every parameter is named, typed, defaulted and documented.
+
+A scenario YAML file is validated against `Scenario`. Unknown keys are rejected everywhere.
+Each default says its unit and where the figure comes from: `france.yaml` means
+`../shared/targets/france.yaml` (sourced national figures); "assumption" means a modelling choice
+documented in docs/parameters.md, to be calibrated.
+
+Dates are written "YYYY-MM" (or a bare year, meaning January) and are converted to model months
+against `run.start_year`.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Annotated, Literal, Union
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+FINANCINGS = ("PLAI", "PLUS", "PLS", "PLI")
+TYPOLOGIES = ("T1", "T2", "T3", "T4", "T5")
+HOLDER_KINDS = ("prefect", "action_logement", "municipality", "landlord")
+
+Share = Annotated[float, Field(ge=0.0, le=1.0)]
+PosFloat = Annotated[float, Field(gt=0.0)]
+NonNegFloat = Annotated[float, Field(ge=0.0)]
+
+_DATE_RE = re.compile(r"^(\d{4})(?:-(\d{2}))?$")
+
+
+class Strict(BaseModel):
+    """Base: unknown keys are errors, values are checked on assignment too."""
+
+    model_config = ConfigDict(extra="forbid", validate_assignment=True)
+
+
+def _check_date(v: object) -> str:
+    if isinstance(v, bool):
+        raise ValueError("a date is written 'YYYY-MM' or as a year, e.g. '2028-01' or 2028")
+    if isinstance(v, int):
+        v = f"{v:04d}"
+    if not isinstance(v, str) or not _DATE_RE.match(v.strip()):
+        raise ValueError("a date is written 'YYYY-MM' or as a year, e.g. '2028-01' or 2028")
+    v = v.strip()
+    m = _DATE_RE.match(v)
+    if m.group(2) and not 1 <= int(m.group(2)) <= 12:
+        raise ValueError("the month of a date must be 01 to 12")
+    return v
+
+
+Date = Annotated[str, Field(description="'YYYY-MM' or a year")]
+
+
+def date_to_month(date: str, start_year: int) -> int:
+    """Model month (1 = January of start_year) at which a 'YYYY-MM' date takes effect."""
+    m = _DATE_RE.match(str(date))
+    year, month = int(m.group(1)), int(m.group(2) or 1)
+    return (year - start_year) * 12 + month
+
+
+class Dated(Strict):
+    """A lever active from a date (and optionally until one)."""
+
+    start: Date = Field("2025-01", description="first month the lever applies ('YYYY-MM')")
+    end: Date | None = Field(None, description="last month it applies; none = until the end")
+
+    _v_start = field_validator("start", "end", mode="before")(lambda v: v if v is None else _check_date(v))
+
+
+# --------------------------------------------------------------------------------------------- run
+
+
+class RunSettings(Strict):
+    """Run settings, kept apart from model parameters (DESIGN §7)."""
+
+    seed: int = Field(1, ge=0, description="master seed; every random stream is spawned from it")
+    years: int = Field(20, ge=1, le=100, description="horizon in years (one step = one month)")
+    start_year: int = Field(2025, ge=1990, le=2100, description="calendar year of month 1")
+
+
+# ----------------------------------------------------------------------------------------- territory
+
+
+class ResidenceSpec(Strict):
+    name: str = Field(min_length=1)
+    landlord: str = Field(description="name of one of territory.landlords")
+    year_built: int = Field(ge=1900, le=2100)
+    financing: Literal["PLAI", "PLUS", "PLS", "PLI"] = "PLUS"
+    dwellings: int = Field(gt=0, le=100_000, description="number of dwellings at the base scale")
+    typology: dict[Literal["T1", "T2", "T3", "T4", "T5"], NonNegFloat] | None = Field(
+        None, description="shares of T1..T5; default by era (rents.typology_by_era)")
+    rent_m2: PosFloat | None = Field(
+        None, description="base rent EUR/m2/month at start; default from era x financing (rents)")
+    attractiveness_delta: float = Field(0.0, ge=-1.0, le=1.0,
+                                        description="added to the neighbourhood's attractiveness")
+
+
+class NeighbourhoodSpec(Strict):
+    name: str = Field(min_length=1)
+    is_qpv: bool = False
+    is_renewal_site: bool = False
+    attractiveness: Share = Field(0.5, description="0 = stigmatised, 1 = sought after (assumption)")
+    residences: list[ResidenceSpec] = Field(min_length=1)
+
+    @model_validator(mode="after")
+    def _renewal_is_qpv(self):
+        if self.is_renewal_site and not self.is_qpv:
+            raise ValueError(f"neighbourhood '{self.name}': a renewal site must be a QPV (set is_qpv: true)")
+        return self
+
+
+class LandlordSpec(Strict):
+    name: str = Field(min_length=1)
+    kind: Literal["OPH", "ESH", "SEM"] = "ESH"
+
+
+class TerritorySpec(Strict):
+    name: str = "Territoire"
+    landlords: list[LandlordSpec] = Field(min_length=1)
+    neighbourhoods: list[NeighbourhoodSpec] = Field(min_length=1)
+    scale_to_dwellings: int | None = Field(
+        None, ge=50, le=2_000_000,
+        description="if set, the generator scales the described stock to this many dwellings, "
+                    "replicating neighbourhoods with the same proportions")
+
+    @model_validator(mode="after")
+    def _names(self):
+        landlords = [l.name for l in self.landlords]
+        _unique(landlords, "landlord")
+        _unique([n.name for n in self.neighbourhoods], "neighbourhood")
+        _unique([r.name for n in self.neighbourhoods for r in n.residences], "residence")
+        for n in self.neighbourhoods:
+            for r in n.residences:
+                if r.landlord not in landlords:
+                    raise ValueError(f"residence '{r.name}': landlord '{r.landlord}' is not one of "
+                                     f"territory.landlords ({', '.join(landlords)})")
+        return self
+
+
+def _unique(names: list[str], what: str) -> None:
+    seen = set()
+    for n in names:
+        if n in seen:
+            raise ValueError(f"two {what}s are named '{n}'; names must be unique")
+        seen.add(n)
+
+
+# ---------------------------------------------------------------------------------------- population
+
+
+class PopulationSpec(Strict):
+    """Initial tenants and applicants, and the profile of new applicants."""
+
+    applicant_income_uc_median: PosFloat = Field(
+        12600.0, description="EUR/UC/year, median income per consumption unit of applicants; "
+        "lognormal with sigma below puts the Q1 threshold near 9,243 (france.yaml q1_threshold 2023)")
+    applicant_income_uc_sigma: PosFloat = Field(0.55, description="log-sd of applicants' income/UC (assumption)")
+    tenant_income_uc_median: PosFloat = Field(
+        15500.0, description="EUR/UC/year, median for initial tenants (OPS 2022: 1,400 EUR/month "
+        "living standard, lowered for the provincial stylised town; assumption)")
+    tenant_income_uc_sigma: PosFloat = Field(0.5, description="log-sd of tenants' income/UC (assumption)")
+    tenant_income_rent_elasticity: NonNegFloat = Field(
+        1.0, description="initial tenants' income/UC scales as (rent_m2 / mean)^e: the cheapest "
+        "stock already houses the poorest at start (structure effect; assumption)")
+    qpv_income_factor: PosFloat = Field(
+        0.75, description="initial QPV tenants' income multiplier (QPV poorer; assumption)")
+    household_size_shares: list[NonNegFloat] = Field(
+        [0.40, 0.24, 0.16, 0.11, 0.06, 0.03],
+        description="applicants' household sizes 1..6 (SNE: ~40 % single people; assumption)")
+    priority_share: Share = Field(0.22, description="share of applicants recognised as priority "
+                                  "public (DALO / PDALHPD criteria; assumption)")
+    action_logement_share: Share = Field(0.30, description="share of applicants employed by a firm "
+                                         "contributing to Action Logement (assumption)")
+    local_share: Share = Field(0.85, description="share of applicants living or working in the "
+                               "territory (municipal reservation target; assumption)")
+    employed_share: Share = Field(0.55, description="share of applicant reference persons in work (assumption)")
+    hosted_share: Share = Field(0.30, description="applicants hosted or homeless; rest in private "
+                                "rental (france.yaml previous_housing_of_new_tenants)")
+    initial_occupancy: Share = Field(0.975, description="share of dwellings occupied at start "
+                                     "(france.yaml vacancy_rate 2.9 %, less frictional vacancy)")
+    adult_age_mean: PosFloat = Field(44.0, description="years, mean age of reference persons")
+
+
+# ------------------------------------------------------------------------------------------ behaviour
+
+
+class LifeEventsSpec(Strict):
+    income_growth: float = Field(0.015, ge=-0.1, le=0.2, description="/year nominal income growth "
+                                 "(assumption, close to rent indexation)")
+    income_shock_sd: NonNegFloat = Field(0.10, description="annual log-sd of persistent income shocks")
+    income_persistence: Share = Field(0.90, description="annual AR(1) persistence of income deviations")
+    job_loss_rate: Share = Field(0.08, description="/year, employed -> not in work")
+    job_find_rate: Share = Field(0.30, description="/year, not in work -> employed")
+    out_of_work_income_ratio: PosFloat = Field(0.65, description="income multiplier on job loss")
+    birth_rate_couple: Share = Field(0.07, description="/year, couples with reference person under 42")
+    birth_rate_single: Share = Field(0.015, description="/year, single adults under 42")
+    child_ageing_rate: Share = Field(1 / 14, description="/year, children under 14 turning 14")
+    child_leave_rate: Share = Field(0.12, description="/year, children 14+ leaving home")
+    leavers_apply_share: Share = Field(0.30, description="share of leaving children who register as "
+                                       "applicants in the territory")
+    separation_rate: Share = Field(0.02, description="/year, couples separating")
+    separation_apply_share: Share = Field(0.40, description="share of separating partners who apply")
+    mortality_gompertz_a: float = Field(-10.6, description="annual mortality q = exp(a + b * age) "
+                                        "(INSEE life tables, order of magnitude)")
+    mortality_gompertz_b: PosFloat = Field(0.095)
+
+
+class ExitsSpec(Strict):
+    base_rate: Share = Field(0.055, description="/year exit hazard of a Q2 tenant at reference tension "
+                             "and mid attractiveness; with the multipliers gives ~7 % exits "
+                             "(france.yaml exits_from_social_stock_per_year)")
+    quartile_multipliers: list[NonNegFloat] = Field(
+        [0.6, 0.9, 1.25, 1.8], min_length=4, max_length=4,
+        description="exit hazard multiplier by income quartile Q1..Q4 (assumption)")
+    reference_tension: PosFloat = Field(4.4, description="applications per allocation at which the "
+                                        "tension factor is 1 (france.yaml applications_per_allocation)")
+    tension_elasticity: NonNegFloat = Field(0.5, description="exit hazard x (tension/ref)^-e")
+    attractiveness_effect: NonNegFloat = Field(0.8, description="exit hazard x (1 + e*(0.5 - attractiveness))")
+    surcharge_effect: NonNegFloat = Field(1.0, description="exit hazard x (1 + e) for tenants paying SLS")
+    announced_demolition_effect: NonNegFloat = Field(
+        2.5, description="exit hazard x (1 + e * solvency) for tenants of a residence to be demolished, "
+        "solvency = (quartile-1)/3, stronger in relaxed markets via the tension factor (fact 4)")
+
+
+class DemandSpec(Strict):
+    market_tension: PosFloat = Field(4.4, le=50, description="pending external applications per yearly "
+                                     "allocation; sets the initial pool and the inflow "
+                                     "(france.yaml: 2.2 rural .. 4.9 urban poles .. 16 Paris)")
+    application_lifetime_months: PosFloat = Field(
+        36.0, description="mean months before an application lapses if not satisfied (assumption: "
+                          "yearly renewal, ~1/3 not renewed)")
+    transfer_base_rate: Share = Field(0.025, description="/year, tenants asking a transfer without a "
+                                      "specific reason")
+    transfer_overcrowded_rate: Share = Field(0.30, description="/year, extra when persons > rooms + 1")
+    transfer_underoccupied_rate: Share = Field(0.05, description="/year, extra when rooms > persons + 1")
+    transfer_burden_rate: Share = Field(0.10, description="/year, extra when rent burden > 35 %")
+    transfer_leave_qpv_rate: Share = Field(0.06, description="/year, extra for QPV tenants, "
+                                           "x (1 - attractiveness)")
+
+
+class RefusalSpec(Strict):
+    """Logit of the probability that a candidate refuses an offer (assumption, calibrated on
+    france.yaml refusal: 20-50 % of offers refused)."""
+
+    intercept: float = Field(-1.6)
+    qpv: float = Field(0.6, description="stigma of QPV addresses")
+    unattractive: float = Field(1.2, description="x (1 - attractiveness)")
+    qpv_solvency: float = Field(0.9, description="x solvency (0 for Q1 .. 1 for Q4) in QPV: "
+                                "the better-off have other options")
+    burden: float = Field(3.0, description="x rent burden")
+    off_wish: float = Field(0.5, description="when the dwelling is not in the wished neighbourhood")
+    after_application: float = Field(-2.5, description="added under choice-based letting: the "
+                                     "applicant chose this dwelling")
+
+
+class BehaviourSpec(Strict):
+    life_events: LifeEventsSpec = LifeEventsSpec()
+    exits: ExitsSpec = ExitsSpec()
+    demand: DemandSpec = DemandSpec()
+    refusals: RefusalSpec = RefusalSpec()
+
+
+# ---------------------------------------------------------------------------------------------- rents
+
+
+class AplSpec(Strict):
+    """Simplified housing-benefit (APL) schedule, zone 2, 2024 orders of magnitude (assumption):
+    APL = min(rent, ceiling) + flat charges - P0 - rate(size) * max(0, income - floor(size)) / 12."""
+
+    rent_ceiling_single: PosFloat = Field(278.0, description="EUR/month")
+    rent_ceiling_couple: PosFloat = Field(340.0, description="EUR/month")
+    rent_ceiling_family: PosFloat = Field(383.0, description="EUR/month, with one dependent")
+    rent_ceiling_per_extra: NonNegFloat = Field(56.0, description="EUR/month per extra dependent")
+    flat_charges: NonNegFloat = Field(57.0, description="EUR/month")
+    flat_charges_per_dependent: NonNegFloat = Field(13.0, description="EUR/month")
+    min_participation: NonNegFloat = Field(40.0, description="EUR/month, P0")
+    participation_rate: PosFloat = Field(0.36, description="share of annual income above the floor "
+                                         "(per 12) taken off the benefit, single person")
+    participation_rate_size_decline: NonNegFloat = Field(0.12, description="rate / (1 + d*(size-1))")
+    income_floor: NonNegFloat = Field(4800.0, description="EUR/year, single person")
+    income_floor_per_person: NonNegFloat = Field(1100.0, description="EUR/year per extra person")
+    min_payment: NonNegFloat = Field(10.0, description="EUR/month; smaller amounts are not paid")
+
+
+class SurchargeSpec(Strict):
+    """Supplément de loyer de solidarité (SLS) for tenants over the ceiling; QPV exempt by law."""
+
+    enabled: bool = True
+    threshold: PosFloat = Field(1.2, description="income / ceiling above which SLS is due")
+    reference_eur_m2: NonNegFloat = Field(0.25, description="EUR/m2/month, zone 3 SLR (legal scale)")
+    coefficient_slope: NonNegFloat = Field(0.27, description="CDR = slope * income/ceiling - 0.33")
+    exempt_qpv: bool = Field(True, description="QPV tenants pay no SLS (law)")
+
+
+class SingleRentSpec(Dated):
+    """Single rent per m2 at re-letting (loyer unique, Rennes Métropole)."""
+
+    eur_m2: PosFloat | None = Field(None, description="EUR/m2/month; none = revenue-neutral, the "
+                                    "stock's mean rent per m2 on the start date")
+    by_financing: bool = Field(False, description="one rate per financing type instead of one overall")
+
+
+class RebalancingSpec(Dated):
+    """Re-ranking rents at re-letting by location quality (remise en ordre des loyers)."""
+
+    amplitude: NonNegFloat = Field(0.3, le=1.0, description="rent_m2 = mean * (1 + a*(attractiveness - "
+                                   "mean attractiveness)); revenue-neutral on the stock")
+
+
+class CeilingWaiverSpec(Dated):
+    factor: PosFloat = Field(1.3, description="QPV dwellings accept incomes up to factor x ceiling")
+
+
+class RentsSpec(Strict):
+    indexation: float = Field(0.015, ge=-0.1, le=0.2, description="/year, applied each January (IRL "
+                              "mean 2014-2024 ~1.5 %, assumption)")
+    base_rent_m2_by_era: dict[str, PosFloat] = Field(
+        {"1900": 5.0, "1977": 5.6, "1990": 6.3, "2005": 7.0, "2015": 7.6},
+        description="EUR/m2/month PLUS rent by first year of era (france.yaml: mean 6.15 outside IDF, "
+                    "recent 7.9)")
+    financing_factor: dict[Literal["PLAI", "PLUS", "PLS", "PLI"], PosFloat] = Field(
+        {"PLAI": 0.88, "PLUS": 1.0, "PLS": 1.3, "PLI": 1.55},
+        description="rent multiplier by financing (france.yaml rent_by_financing PLAI 6.0, PLS 8.1)")
+    surface_by_typology: dict[Literal["T1", "T2", "T3", "T4", "T5"], PosFloat] = Field(
+        {"T1": 31.0, "T2": 47.0, "T3": 65.0, "T4": 79.0, "T5": 94.0}, description="m2 (RPLS means)")
+    old_estate_surface_factor: PosFloat = Field(1.08, description="pre-1977 dwellings are larger")
+    charges_m2: NonNegFloat = Field(1.6, description="EUR/m2/month service charges (assumption)")
+    typology_by_era: dict[str, dict[Literal["T1", "T2", "T3", "T4", "T5"], NonNegFloat]] = Field(
+        {"1900": {"T1": 0.04, "T2": 0.14, "T3": 0.36, "T4": 0.32, "T5": 0.14},
+         "1977": {"T1": 0.07, "T2": 0.20, "T3": 0.38, "T4": 0.27, "T5": 0.08},
+         "2005": {"T1": 0.10, "T2": 0.30, "T3": 0.36, "T4": 0.19, "T5": 0.05}},
+        description="typology shares by first year of era (france.yaml typology_shares, skewed large "
+                    "for old estates)")
+    ceilings_plus: list[PosFloat] = Field(
+        [20966, 27998, 33670, 40648, 47818, 53891], min_length=6, max_length=6,
+        description="EUR/year PLUS income ceilings for 1..6 persons, 2025 outside IDF (france.yaml)")
+    ceiling_per_extra_person: PosFloat = Field(6011, description="EUR/year beyond 6 persons")
+    ceiling_factor: dict[Literal["PLAI", "PLUS", "PLS", "PLI"], PosFloat] = Field(
+        {"PLAI": 0.55, "PLUS": 1.0, "PLS": 1.3, "PLI": 1.4},
+        description="ceiling relative to PLUS (PLAI 12,759 / 20,966 ~ 0.6; PLS +30 % by law)")
+    apl: AplSpec = AplSpec()
+    surcharge: SurchargeSpec = SurchargeSpec()
+    single_rent: SingleRentSpec | None = None
+    rebalancing: RebalancingSpec | None = None
+    ceiling_waiver_qpv: CeilingWaiverSpec | None = None
+
+    @field_validator("base_rent_m2_by_era", "typology_by_era")
+    @classmethod
+    def _era_keys(cls, v):
+        for k in v:
+            if not re.fullmatch(r"\d{4}", str(k)):
+                raise ValueError(f"era key '{k}' must be a first year like '1977'")
+        if not v:
+            raise ValueError("at least one era is needed")
+        return v
+
+
+# ----------------------------------------------------------------------------------------- allocation
+
+
+class HolderSpec(Strict):
+    name: str
+    kind: Literal["prefect", "action_logement", "municipality", "landlord"]
+    flow_share: Share = Field(description="share of each landlord's yearly flow of vacancies")
+
+
+class ScoringCriterion(Strict):
+    criterion: Literal["priority", "hosted_or_homeless", "overcrowded", "underoccupied",
+                       "rent_burden_high", "q1", "q2", "transfer", "transfer_leaving_qpv",
+                       "single_parent", "not_in_work", "action_logement", "renewal_rehousing",
+                       "local"]
+    points: float = Field(ge=-1000, le=1000)
+
+
+class ScoringGrid(Strict):
+    """A demand-scoring grid (cotation): points per month of seniority plus points per criterion.
+    Seniority is linear so that score = key + points_per_month * t (time-invariant key)."""
+
+    name: str = "grille"
+    points_per_month: NonNegFloat = Field(1.0, description="seniority points per month of waiting")
+    criteria: list[ScoringCriterion] = Field(default_factory=list)
+
+
+class MixRulesSpec(Strict):
+    """What the commissions do to the shortlist (DESIGN §3.6)."""
+
+    strength: Share = Field(0.3, description="probability that a commission applies its mix rules "
+                            "to a given dwelling (assumption)")
+    fragile_prefer_non_q1: bool = Field(True, description="in fragile residences, non-Q1 first")
+    outside_qpv_prefer_q1: bool = Field(False, description="outside QPV, Q1 first while the landlord "
+                                        "is under the 25 % objective (default practice: not pursued)")
+    target_residences: list[str] = Field(default_factory=list, description="residences where non-Q1 "
+                                         "are always put first (explicit mix exceptions, fact 5)")
+
+
+class LegalQuotasSpec(Dated):
+    """Pursuit of the legal objectives as quotas per reservation holder (loi Égalité et Citoyenneté)."""
+
+    q1_outside_qpv: Share = Field(0.25, description="share of allocations outside QPV to Q1 or rehoused")
+    q2q4_in_qpv: Share = Field(0.5, description="minimum share of allocations in QPV to Q2-Q4")
+
+
+class ChoiceLettingSpec(Dated):
+    """Choice-based letting (location choisie) for the listed neighbourhoods (all if empty)."""
+
+    neighbourhoods: list[str] = Field(default_factory=list)
+    apply_rate: Share = Field(0.15, description="probability that an eligible applicant who would "
+                              "accept the dwelling sees the advert and applies (assumption)")
+
+
+class OccupancyReviewSpec(Dated):
+    """CALEOL occupancy review: yearly, flags tenants in given situations and gives their transfer
+    requests precedence."""
+
+    situations: list[Literal["overcrowded", "underoccupied", "leaving_qpv", "over_ceiling"]] = Field(
+        default_factory=lambda: ["overcrowded", "underoccupied"])
+    uptake: Share = Field(0.3, description="share of flagged tenants who then ask a transfer")
+    points: NonNegFloat = Field(60.0, description="score points given to reviewed transfer requests")
+
+
+class AllocationSpec(Strict):
+    holders: list[HolderSpec] = Field(
+        default_factory=lambda: [
+            HolderSpec(name="Préfet", kind="prefect", flow_share=0.30),
+            HolderSpec(name="Action Logement", kind="action_logement", flow_share=0.20),
+            HolderSpec(name="Commune", kind="municipality", flow_share=0.20),
+            HolderSpec(name="Bailleur", kind="landlord", flow_share=0.30)],
+        description="reservation holders (france.yaml prefect 0.30, municipalities ~0.20; "
+                    "Action Logement 0.20 assumption)")
+    candidates_per_dwelling: int = Field(3, ge=1, le=10, description="CCH: 3 (france.yaml)")
+    max_size_gap: int = Field(1, ge=0, le=3, description="|rooms - persons| allowed")
+    rent_burden_max: Share = Field(0.35, description="commission cap on (rent+charges-APL)/income")
+    residual_income_min: NonNegFloat = Field(250.0, description="EUR/UC/month floor of reste à vivre")
+    scoring: ScoringGrid | None = Field(None, description="demand-scoring grid; none = seniority "
+                                        "and priority (points_per_month 1, priority 24)")
+    scoring_file: str | None = Field(None, description="YAML file holding a scoring grid, relative "
+                                     "to the scenario file")
+    scoring_from: Date | None = Field(None, description="date the grid starts to apply")
+    mix_rules: MixRulesSpec = MixRulesSpec()
+    legal_quotas: LegalQuotasSpec | None = None
+    rehousing_precedence: bool = Field(True, description="renewal-rehousing households come first "
+                                       "in the ordinary flow too")
+    advertise_after_months: int = Field(3, ge=1, le=60, description="a dwelling nobody took is "
+                                        "advertised (choice-based letting) after this many months")
+    choice_based_letting: list[ChoiceLettingSpec] = Field(default_factory=list)
+    occupancy_review: OccupancyReviewSpec | None = None
+
+    @model_validator(mode="after")
+    def _holders(self):
+        total = sum(h.flow_share for h in self.holders)
+        if self.holders and abs(total - 1.0) > 1e-6:
+            raise ValueError(f"holders' flow_share must add up to 1 (they add up to {total:.3f})")
+        if not self.holders:
+            raise ValueError("at least one reservation holder is needed")
+        if not any(h.kind == "landlord" for h in self.holders):
+            raise ValueError("one holder must be of kind 'landlord' (it takes what others cannot fill)")
+        _unique([h.name for h in self.holders], "holder")
+        if self.scoring is not None and self.scoring_file is not None:
+            raise ValueError("give either scoring or scoring_file, not both")
+        if self.scoring_from is not None:
+            _check_date(self.scoring_from)
+        return self
+
+
+# ---------------------------------------------------------------------------------------------- works
+
+
+class DemolitionSpec(Strict):
+    type: Literal["demolition"]
+    residence: str
+    announce: Date = Field(description="planned vacancy starts, tenants are flagged to be rehoused")
+    demolish: Date = Field(description="demolition date; earlier if the residence empties")
+    dwellings: int | None = Field(None, gt=0, description="partial demolition: this many dwellings")
+
+    _v = field_validator("announce", "demolish", mode="before")(lambda v: _check_date(v))
+
+
+class ReconstitutionSpec(Strict):
+    type: Literal["reconstitution"]
+    date: Date
+    neighbourhood: str
+    landlord: str
+    dwellings: int = Field(gt=0)
+    financing: Literal["PLAI", "PLUS", "PLS", "PLI"] = "PLAI"
+    rent_m2: PosFloat | None = None
+    name: str | None = None
+
+    _v = field_validator("date", mode="before")(lambda v: _check_date(v))
+
+
+class RehabilitationSpec(Strict):
+    type: Literal["rehabilitation"]
+    date: Date
+    residence: str
+    attractiveness_gain: float = Field(0.15, ge=0, le=1)
+    rent_change: float = Field(0.05, ge=-0.5, le=1.0, description="relative change of rents")
+
+    _v = field_validator("date", mode="before")(lambda v: _check_date(v))
+
+
+class DiversificationSpec(Strict):
+    type: Literal["diversification"]
+    date: Date
+    neighbourhood: str
+    dwellings: int = Field(gt=0)
+    financing: Literal["PLS", "PLI"] = "PLI"
+    rent_m2: PosFloat | None = None
+    attractiveness_gain: float = Field(0.05, ge=0, le=1, description="gain for the neighbourhood")
+    landlord: str | None = None
+    name: str | None = None
+
+    _v = field_validator("date", mode="before")(lambda v: _check_date(v))
+
+
+class SaleSpec(Strict):
+    type: Literal["sale"]
+    date: Date
+    residence: str
+    dwellings: int = Field(gt=0, description="sold as they fall vacant from the date")
+
+    _v = field_validator("date", mode="before")(lambda v: _check_date(v))
+
+
+WorkSpec = Annotated[Union[DemolitionSpec, ReconstitutionSpec, RehabilitationSpec,
+                           DiversificationSpec, SaleSpec], Field(discriminator="type")]
+
+
+# ------------------------------------------------------------------------------------------ rehousing
+
+
+class RehousingSpec(Strict):
+    """Rehousing strategy for tenants of residences to be demolished."""
+
+    vacancy_share: Share = Field(0.25, description="share of the vacancy flow reserved for rehousing "
+                                 "while households remain to be rehoused (assumption)")
+    offers_max: int = Field(3, ge=1, le=10, description="offers before the last one is imposed")
+    target_outside_qpv: Share = Field(0.0, description="share of rehousings to aim outside QPV")
+    target_new_dwellings: Share = Field(0.0, description="share to aim in dwellings under 5 years old")
+    target_other_landlord: Share = Field(0.0, description="share to aim with another landlord")
+    remaining_cost_cap: NonNegFloat | None = Field(None, description="max increase of remaining cost "
+                                                   "(EUR/month) met by a rent reduction; none = no cap")
+    right_to_return_share: Share = Field(0.1, description="share of rehoused wishing to return to "
+                                         "the renewed site (served first on new units there)")
+    attachment_mean: Share = Field(0.6, description="mean attachment to the neighbourhood (assumption)")
+    accept_intercept: float = Field(1.0, description="acceptance logit intercept")
+    accept_attachment: float = Field(1.5, description="x attachment, when the offer is in another "
+                                     "neighbourhood (subtracted)")
+    accept_cost: float = Field(0.02, description="x increase of remaining cost in EUR/month (subtracted)")
+    accept_new: float = Field(0.8, description="added for a dwelling under 5 years old")
+
+
+# ---------------------------------------------------------------------------------------- observation
+
+
+class ObservationSpec(Strict):
+    residence_scale: bool = Field(True, description="collect indicators per residence too")
+    fragile_threshold: PosFloat = Field(1.25, description="composite fragility score >= this: fragile")
+    balanced_threshold: PosFloat = Field(0.85, description="composite <= this: balanced")
+
+
+# ------------------------------------------------------------------------------------------- scenario
+
+
+class Scenario(Strict):
+    """A whole scenario file (after `extends:` has been merged)."""
+
+    name: str = "scenario"
+    description: str = ""
+    run: RunSettings = RunSettings()
+    territory: TerritorySpec
+    population: PopulationSpec = PopulationSpec()
+    behaviour: BehaviourSpec = BehaviourSpec()
+    rents: RentsSpec = RentsSpec()
+    allocation: AllocationSpec = AllocationSpec()
+    works: list[WorkSpec] = Field(default_factory=list)
+    rehousing: RehousingSpec = RehousingSpec()
+    observation: ObservationSpec = ObservationSpec()
+
+    @model_validator(mode="after")
+    def _references(self):
+        nb = {n.name: n for n in self.territory.neighbourhoods}
+        res = {r.name for n in self.territory.neighbourhoods for r in n.residences}
+        landlords = {l.name for l in self.territory.landlords}
+        for i, w in enumerate(self.works):
+            where = f"works[{i}] ({w.type})"
+            if getattr(w, "residence", None) is not None and w.residence not in res:
+                raise ValueError(f"{where}: residence '{w.residence}' is not in the territory")
+            if getattr(w, "neighbourhood", None) is not None and w.neighbourhood not in nb:
+                raise ValueError(f"{where}: neighbourhood '{w.neighbourhood}' is not in the territory "
+                                 f"({', '.join(nb)})")
+            if getattr(w, "landlord", None) is not None and w.landlord not in landlords:
+                raise ValueError(f"{where}: landlord '{w.landlord}' is not in territory.landlords")
+            if isinstance(w, DemolitionSpec):
+                if date_to_month(w.demolish, 2000) < date_to_month(w.announce, 2000):
+                    raise ValueError(f"{where}: demolish ({w.demolish}) is before announce ({w.announce})")
+        for i, c in enumerate(self.allocation.choice_based_letting):
+            for n in c.neighbourhoods:
+                if n not in nb:
+                    raise ValueError(f"allocation.choice_based_letting[{i}]: neighbourhood '{n}' is not "
+                                     f"in the territory ({', '.join(nb)})")
+        for r in self.allocation.mix_rules.target_residences:
+            if r not in res:
+                raise ValueError(f"allocation.mix_rules.target_residences: residence '{r}' is not in "
+                                 "the territory")
+        return self
