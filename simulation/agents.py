@@ -78,7 +78,8 @@ class AllocationCommission(mesa.Agent):
     def order(self, q1: list[bool], residence: int, fragile: bool, in_qpv: bool, u: float) -> list[int]:
         """Positions of the shortlist in the order the commission offers the dwelling.
 
-        `q1` flags Q1 candidates (in score order); `u` is one uniform draw for this dwelling."""
+        `q1` flags Q1 candidates (in score order); `u` is one uniform draw for this dwelling: the mix
+        rules apply when u < strength, the usual steering practice when u >= 1 - steering."""
         n = len(q1)
         base = list(range(n))
         if n < 2:
@@ -92,6 +93,8 @@ class AllocationCommission(mesa.Agent):
             elif (not in_qpv and self.rules.outside_qpv_prefer_q1
                   and self.outside_qpv_q1 < 0.25 * (self.outside_qpv + 1)):
                 prefer = True
+        elif u >= 1.0 - self.rules.steering:
+            prefer = in_qpv
         if prefer is None:
             return base
         return sorted(base, key=lambda i: (q1[i] != prefer, i))

@@ -23,63 +23,112 @@ from . import moves, rents
 from .schema import date_to_month
 from .state import TENANT, VACANT
 
+def month_of_year(month: int) -> int:
+    return (month - 1) % 12 + 1
+
+
 MAX_BUCKET = 6           # households of 6+ persons share the last bucket
-FIRST_CHUNK = 64
+FIRST_CHUNK = 1024        # first slice of the sorted pool scanned for a vacancy
+BATCH = 16                # eligible candidates whose affordability is evaluated at once
 
 # allocation kinds in the allocation log
 KIND_NAMES = ("external", "transfer", "rehousing", "return")
 
 
 class Pool:
-    """This month's applicants, bucketed by household size, each bucket sorted best key first.
-
-    Columns are gathered once per month so that a vacancy reads contiguous slices."""
+    """This month's applicants in one array sorted best key first, with the columns a vacancy reads
+    gathered once per month, and cached masks of who fits each (financing, typology) pair."""
 
     def __init__(self, model):
         hh = model.households
-        app = np.flatnonzero(hh.applying)
-        order = app[np.argsort(-hh.key[app], kind="stable")]
-        size = hh.size[order]
         a = model.sc.rents.apl
+        al = model.sc.allocation
         g = model.ceiling_growth
-        self.buckets: dict[int, dict] = {}
-        bucket_of = np.minimum(size, MAX_BUCKET)
-        for s in range(1, MAX_BUCKET + 1):
-            ids = order[bucket_of == s]
-            sz = hh.size[ids].astype(np.int64)
-            adults = hh.adults[ids].astype(np.int64)
-            dep = np.maximum(sz - adults, 0)
-            inc = hh.income[ids]
-            tenant = hh.state[ids] == TENANT
-            cur = hh.dwelling[ids]
-            b = {
-                "ids": ids,
-                "key": hh.key[ids],
-                "size": sz,
-                "inc": inc,
-                "incm": inc / 12.0,
-                "uc": 1.0 + 0.5 * (adults - 1 + hh.kids_14p[ids]) + 0.3 * hh.kids_u14[ids],
-                "priority": hh.priority[ids],
-                "al": hh.al_employee[ids],
-                "local": hh.local[ids],
-                "quart": model.quartile(inc / (1.0 + 0.5 * (adults - 1 + hh.kids_14p[ids])
-                                               + 0.3 * hh.kids_u14[ids])),
-                "tenant": tenant,
-                "cur_nbhd": np.where(tenant, model.dwellings.nbhd[np.maximum(cur, 0)], -1),
-                "rehouse": hh.rehouse[ids],
-                "wish": hh.wish_nbhd[ids],
-                "alive": np.ones(len(ids), bool),
-                # APL schedule pieces (see rents.apl), per household
-                "lc_cap": g * np.where(dep > 0, a.rent_ceiling_family + a.rent_ceiling_per_extra
-                                       * np.maximum(dep - 1, 0),
-                                       np.where(adults > 1, a.rent_ceiling_couple, a.rent_ceiling_single)),
-                "fc": g * (a.flat_charges + a.flat_charges_per_dependent * dep - a.min_participation),
-                "rate_m": a.participation_rate / (1.0 + a.participation_rate_size_decline * (sz - 1)) / 12.0,
-                "floor": g * (a.income_floor + a.income_floor_per_person * (sz - 1)),
-            }
-            b["q1"] = b["quart"] == 0
-            self.buckets[s] = b
-        self.size = len(order)
+        app = np.flatnonzero(hh.applying)
+        ids = app[np.argsort(-hh.key[app], kind="stable")]
+        self.ids = ids
+        self.n = ids.size
+        sz = hh.size[ids].astype(np.int64)
+        adults = hh.adults[ids].astype(np.int64)
+        dep = np.maximum(sz - adults, 0)
+        inc = hh.income[ids]
+        incm = inc / 12.0
+        uc = 1.0 + 0.5 * (adults - 1 + hh.kids_14p[ids]) + 0.3 * hh.kids_u14[ids]
+        self.key = hh.key[ids]
+        self.size = sz
+        self.inc = inc
+        self.incm = incm
+        self.quart = model.quartile(inc / uc)
+        self.q1 = self.quart == 0
+        self.priority = hh.priority[ids]
+        self.al = hh.al_employee[ids]
+        self.local = hh.local[ids]
+        self.tenant = hh.state[ids] == TENANT
+        self.rehouse = hh.rehouse[ids]
+        self.q1_or_rehouse = self.q1 | self.rehouse
+        self.not_q1 = ~self.q1
+        self.wish = hh.wish_nbhd[ids]
+        self.alive = np.ones(self.n, bool)
+        # APL pieces (see rents.apl): benefit = min(rent, lc_cap) + pm, paid if >= min_payment
+        self.lc_cap = g * np.where(dep > 0, a.rent_ceiling_family + a.rent_ceiling_per_extra
+                                   * np.maximum(dep - 1, 0),
+                                   np.where(adults > 1, a.rent_ceiling_couple, a.rent_ceiling_single))
+        rate_m = a.participation_rate / (1.0 + a.participation_rate_size_decline * (sz - 1)) / 12.0
+        floor = g * (a.income_floor + a.income_floor_per_person * (sz - 1))
+        self.pm = g * (a.flat_charges + a.flat_charges_per_dependent * dep - a.min_participation) \
+            - rate_m * np.maximum(inc - floor, 0.0)
+        # most a household can pay: rent burden cap and residual-income floor together
+        self.cap = np.minimum(al.rent_burden_max * incm, incm - al.residual_income_min * g * uc)
+        self.targets = {"prefect": self.priority, "action_logement": self.al,
+                        "municipality": self.local, "landlord": None}
+        self._model = model
+        self._gap = al.max_size_gap
+        self._fit: dict[int, np.ndarray] = {}
+        self._base: dict[tuple, np.ndarray] = {}
+        self._masks: dict[tuple, np.ndarray] = {}
+
+    def mask(self, fin: int, typ: int, waiver: float | None, kind: str | None, need: int) -> np.ndarray:
+        """Who is still in the pool, fits the dwelling (base), belongs to the holder's public (kind)
+        and meets the quota (need): cached for the month and kept current by `remove`."""
+        k = (fin, typ, waiver, kind, need)
+        mk = self._masks.get(k)
+        if mk is None:
+            mk = self.base(fin, typ, waiver) & self.alive
+            t = self.targets.get(kind) if kind else None
+            if t is not None:
+                mk &= t
+            if need == 1:
+                mk &= self.q1_or_rehouse
+            elif need == -1:
+                mk &= self.not_q1
+            self._masks[k] = mk
+        return mk
+
+    def remove(self, p: int) -> None:
+        """Household at position p was housed: out of every cached mask."""
+        self.alive[p] = False
+        for mk in self._masks.values():
+            mk[p] = False
+
+    def base(self, fin: int, typ: int, waiver: float | None) -> np.ndarray:
+        """Fits a dwelling of this financing and typology: size within the gap, income under the
+        ceiling (rehousing households are exempt)."""
+        k = (fin, typ, waiver)
+        b = self._base.get(k)
+        if b is None:
+            fit = self._fit.get(typ)
+            if fit is None:
+                s = np.minimum(self.size, MAX_BUCKET)
+                fit = np.abs(s - typ) <= self._gap
+                if typ == 5:
+                    fit |= self.size >= MAX_BUCKET
+                self._fit[typ] = fit
+            ceil = rents.ceiling(self._model, self.size, np.full(self.n, fin))
+            if waiver is not None:
+                ceil = ceil * waiver
+            b = fit & ((self.inc <= ceil) | self.rehouse)
+            self._base[k] = b
+        return b
 
 
 class Allocator:
@@ -124,6 +173,12 @@ class Allocator:
                     out.update(terr.neighbourhoods_named(name))
         return out, rate
 
+    def _mix_targets(self) -> set[int]:
+        """Residences where only non-Q1 candidates are proposed, under the grid in force."""
+        from .scoring import active_grid
+        names = active_grid(self.model).mix_target_residences
+        return {r for n in names for r in self.model.territory.residences_named(n)}
+
     def _pick_holder(self, landlord: int) -> int:
         c = self.credit[landlord]
         c += self.shares
@@ -136,11 +191,19 @@ class Allocator:
         m = self.model
         dw, terr, hh = m.dwellings, m.territory, m.households
         self.month_offers = self.month_refusals = 0
-        vac = np.flatnonzero((dw.status == VACANT) & ~dw.reserved)
+        vac = np.flatnonzero((dw.status == VACANT) & ~dw.reserved
+                             & (dw.vacant_since <= m.month - m.sc.allocation.relet_delay_months))
         if vac.size == 0:
             return
         vac = vac[np.lexsort((vac, dw.vacant_since[vac]))]
+        if month_of_year(m.month) == 1:       # the legal objectives are yearly
+            for h in self.holders:
+                h.outside_qpv = h.outside_qpv_q1 = h.in_qpv = h.in_qpv_q2q4 = 0
+            for c in self.commissions:
+                c.outside_qpv = c.outside_qpv_q1 = 0
         pool = Pool(m)
+        self.pool = pool
+        mix_targets = self._mix_targets()
         rng_commission = m.streams["allocation"]
         rng_refusal = m.streams["refusals"]
         a = m.sc.allocation
@@ -149,66 +212,65 @@ class Allocator:
         cbl_set, apply_rate = self._cbl_nbhds(month)
         quotas = self.quotas if self.quota_months and \
             self.quota_months[0] <= month <= self.quota_months[1] else None
-        new_rent = rents.reletting_rent_m2(m, vac)
-        attr_res = terr.residence_attractiveness()
+        new_rent = rents.reletting_rent_m2(m, vac).tolist()
+        attr_res = terr.residence_attractiveness().tolist()
         waiver = rents.lever_active(m, "ceiling_waiver_qpv")
-        ceil_tab = m.ceiling_table * m.ceiling_growth
+        waiver_f = waiver.factor if waiver is not None else None
         charges_m2 = m.sc.rents.charges_m2 * m.ceiling_growth
         K = a.candidates_per_dwelling
-        gap = a.max_size_gap
         minpay = m.sc.rents.apl.min_payment * m.ceiling_growth
-        bmax, rmin = a.rent_burden_max, a.residual_income_min * m.ceiling_growth
-        fragility = terr.res_fragility
-        # per-vacancy scalars as Python lists: cheaper than numpy scalars in the loop below
+        fragile = (terr.res_fragility == 0).tolist()
         L = lambda arr: arr[vac].tolist()
         v_typ, v_fin, v_res, v_nb, v_ll, v_surf, v_since = (
             L(dw.typology), L(dw.financing), L(dw.residence), L(dw.nbhd), L(dw.landlord),
             L(dw.surface), L(dw.vacant_since))
         qpv_l = terr.nb_qpv.tolist()
+        status = dw.status
         for i, d in enumerate(vac.tolist()):
-            if dw.status[d] != VACANT:
+            if status[d] != VACANT:
                 continue
             nb = v_nb[i]
             in_qpv = qpv_l[nb]
             res = v_res[i]
-            rent_m2 = float(new_rent[i])
+            rent_m2 = new_rent[i]
             rent = rent_m2 * v_surf[i]
             charges = charges_m2 * v_surf[i]
             advertised = (month - v_since[i] >= a.advertise_after_months) or \
                 (cbl_set is None) or (nb in cbl_set)
             k = self._pick_holder(v_ll[i])
             holder = self.holders[k]
-            need = holder.quota_need(in_qpv, quotas)
+            need = -1 if res in mix_targets else holder.quota_need(in_qpv, quotas)
             u_comm = rng_commission.random()
-            ctx = (v_fin[i], in_qpv, rent, charges, ceil_tab, waiver, minpay, bmax, rmin)
-            sizes = [s for s in range(max(1, v_typ[i] - gap), min(MAX_BUCKET, v_typ[i] + gap) + 1)]
+            wf = waiver_f if in_qpv else None
+            attr = attr_res[res]
             if advertised:
-                cands = self._advertised_shortlist(pool, sizes, ctx, holder, need, K, nb, attr_res[res],
-                                                   rf, apply_rate, rng_commission)
+                kind = "prefect" if holder.kind == "prefect" else None
+                cands = self._scan(pool, pool.mask(v_fin[i], v_typ[i], wf, kind, need), K, rent, charges,
+                                   minpay, (nb, in_qpv, attr, rf, apply_rate, rng_commission))
             else:
-                cands = self._shortlist(pool, sizes, ctx, holder, need, K)
+                cands = self._scan(pool, pool.mask(v_fin[i], v_typ[i], wf, holder.kind, need), K, rent,
+                                   charges, minpay)
                 if not cands and holder.kind != "landlord":
                     k = self.landlord_holder
                     holder = self.holders[k]
-                    cands = self._shortlist(pool, sizes, ctx, holder, 0, K)
+                    cands = self._scan(pool, pool.mask(v_fin[i], v_typ[i], wf, None, 0), K, rent, charges,
+                                       minpay)
             if not cands:
                 continue
-            comm = self.commissions[v_ll[i]]
-            if not advertised:
-                order = comm.order([pool.buckets[s]["q1"][p] for _, s, p, _, _ in cands], res,
-                                   fragility[res] == 0, in_qpv, u_comm)
+            if not advertised and len(cands) > 1:
+                comm = self.commissions[v_ll[i]]
+                order = comm.order([bool(pool.q1[p]) for p, _, _ in cands], res, fragile[res], in_qpv,
+                                   u_comm)
                 cands = [cands[j] for j in order]
-            attr = attr_res[res]
-            for rank, (key, s, p, rc, burden) in enumerate(cands):
-                b = pool.buckets[s]
-                h = int(b["ids"][p])
-                if b["rehouse"][p]:
+            for rank, (p, rc, burden) in enumerate(cands):
+                h = int(pool.ids[p])
+                if pool.rehouse[p]:
                     p_ref = 1.0 - m.rehousing.accept_prob(h, d, rc)
                 else:
-                    off_wish = b["wish"][p] >= 0 and b["wish"][p] != nb
+                    w = pool.wish[p]
                     z = (rf.intercept + rf.qpv * in_qpv + rf.unattractive * (1.0 - attr)
-                         + rf.qpv_solvency * in_qpv * (b["quart"][p] / 3.0) + rf.burden * burden
-                         + rf.off_wish * off_wish + (rf.after_application if advertised else 0.0))
+                         + rf.qpv_solvency * in_qpv * (pool.quart[p] / 3.0) + rf.burden * burden
+                         + rf.off_wish * (w >= 0 and w != nb) + (rf.after_application if advertised else 0.0))
                     p_ref = 1.0 / (1.0 + math.exp(-z))
                 accepted = rng_refusal.random() >= p_ref
                 self._log_offer(month, d, h, k, rank, p_ref, accepted, advertised)
@@ -217,8 +279,8 @@ class Allocator:
                     dw.refused[d] += 1
                     self.month_refusals += 1
                     continue
-                b["alive"][p] = False
-                self._allocate(h, d, b, p, rent_m2, rc, burden, k, rank, len(cands), advertised,
+                pool.remove(p)
+                self._allocate(h, d, pool, p, rent_m2, rc, burden, k, rank, len(cands), advertised,
                                in_qpv, nb, res)
                 break
 
@@ -229,16 +291,16 @@ class Allocator:
         o["holder"].append(k); o["rank"].append(rank + 1); o["p_refuse"].append(p_ref)
         o["accepted"].append(accepted); o["advertised"].append(advertised)
 
-    def _allocate(self, h, d, b, p, rent_m2, rc, burden, k, rank, n_cands, advertised, in_qpv, nb, res):
+    def _allocate(self, h, d, pool, p, rent_m2, rc, burden, k, rank, n_cands, advertised, in_qpv, nb, res):
         m = self.model
         hh = m.households
-        quart = int(b["quart"][p])
-        rehouse = bool(b["rehouse"][p])
+        quart = int(pool.quart[p])
+        rehouse = bool(pool.rehouse[p])
         wait = m.month - int(hh.app_date[h])
         if rehouse:
             kind_code, kind = ev.REHOUSED, 2
             m.rehousing.record_rehousing(h, d, rc)
-        elif b["tenant"][p]:
+        elif pool.tenant[p]:
             kind_code, kind = ev.TRANSFERRED, 1
         else:
             kind_code, kind = ev.ALLOCATED, 0
@@ -246,7 +308,7 @@ class Allocator:
         q1_or_re = quart == 0 or rehouse
         self.holders[k].record(in_qpv, q1_or_re, quart > 0)
         self.commissions[int(m.dwellings.landlord[d])].record(in_qpv, q1_or_re)
-        self.log_allocation(d, h, k, kind, quart, bool(b["priority"][p]), wait, rank + 1, n_cands,
+        self.log_allocation(d, h, k, kind, quart, bool(pool.priority[p]), wait, rank + 1, n_cands,
                             advertised, rc, burden, in_qpv, nb, res)
 
     def log_allocation(self, d, h, k, kind, quart, priority, wait, rank, n_cands, advertised, rc,
@@ -262,95 +324,41 @@ class Allocator:
 
     # ------------------------------------------------------------------------------- candidates
     @staticmethod
-    def _eligible(b, sl: slice, s: int, ctx, holder, need) -> np.ndarray:
-        """Indices (in the bucket) of eligible candidates in slice sl: alive, under the income
-        ceiling, of the holder's public, meeting the quota, and able to afford the dwelling."""
-        fin, in_qpv, rent, charges, ceil_tab, waiver, minpay, bmax, rmin = ctx
-        if s < MAX_BUCKET:
-            ceil = ceil_tab[fin, s - 1]
-        else:
-            ceil = ceil_tab[fin, np.minimum(b["size"][sl], ceil_tab.shape[1]) - 1]
-        if waiver is not None and in_qpv:
-            ceil = ceil * waiver.factor
-        mask = b["alive"][sl] & ((b["inc"][sl] <= ceil) | b["rehouse"][sl])
-        t = holder.target(b, sl)
-        if t is not None:
-            mask &= t
-        if need == 1:
-            mask &= b["q1"][sl] | b["rehouse"][sl]
-        elif need == -1:
-            mask &= ~b["q1"][sl]
-        idx = np.flatnonzero(mask)
-        if idx.size == 0:
-            return idx, None, None
-        idx += sl.start
-        inc = b["inc"][idx]
-        incm = b["incm"][idx]
-        ben = np.minimum(rent, b["lc_cap"][idx]) + b["fc"][idx] - b["rate_m"][idx] * np.maximum(
-            inc - b["floor"][idx], 0.0)
-        ben = np.where(ben >= minpay, ben, 0.0)
-        rc = rent + charges - ben
-        burden = rc / np.maximum(incm, 1.0)
-        ok = (burden <= bmax) & ((incm - rc) >= rmin * b["uc"][idx])
-        return idx[ok], rc[ok], burden[ok]
-
-    def _shortlist(self, pool, sizes, ctx, holder, need, K):
+    def _scan(pool, mask, K, rent, charges, minpay, advert=None):
+        """The first K candidates in score order among `mask` (see Pool.mask) who can afford the
+        dwelling: remaining cost (rent + charges - APL) under their cap. Under choice-based letting
+        (advert given), only those who apply: an eligible applicant applies with probability
+        apply_rate x P(would not refuse). Returns [(position, remaining cost, burden)]."""
         found = []
-        for s in sizes:
-            b = pool.buckets[s]
-            n = len(b["ids"])
-            start, chunk, got = 0, FIRST_CHUNK, 0
-            while start < n and got < K:
-                sl = slice(start, min(n, start + chunk))
-                idx, rc, burden = self._eligible(b, sl, s, ctx, holder, need)
-                if idx.size:
-                    take = min(K - got, idx.size)
-                    keys = b["key"][idx[:take]].tolist()
-                    for j in range(take):
-                        found.append((-keys[j], s, int(idx[j]), float(rc[j]), float(burden[j])))
-                    got += take
-                start += chunk
-                chunk *= 4
-        found.sort(key=lambda c: (c[0], int(pool.buckets[c[1]]["ids"][c[2]])))
-        return found[:K]
-
-    def _advertised_shortlist(self, pool, sizes, ctx, holder, need, K, nb, attr, rf, apply_rate, rng):
-        """Choice-based letting: eligible applicants apply with a probability that falls with their
-        refusal propensity; the best-scored applicants among those who applied are shortlisted."""
-        in_qpv = ctx[1]
-        found = []
-        for s in sizes:
-            b = pool.buckets[s]
-            n = len(b["ids"])
-            start, chunk, got = 0, FIRST_CHUNK, 0
-            while start < n and got < K:
-                sl = slice(start, min(n, start + chunk))
-                idx, rc, burden = self._eligible(b, sl, s, ctx, holder if holder.kind == "prefect" else
-                                                 _ANYONE, need)
-                if idx.size:
-                    off = (b["wish"][idx] >= 0) & (b["wish"][idx] != nb)
+        n = pool.n
+        start, chunk = 0, FIRST_CHUNK
+        while start < n and len(found) < K:
+            end = min(n, start + chunk)
+            idx = np.flatnonzero(mask[start:end])
+            if idx.size > BATCH:      # evaluate a few at a time: only K are needed
+                idx = idx[:BATCH]
+                end = start + int(idx[-1]) + 1
+            else:
+                chunk *= 8
+            if idx.size:
+                idx += start
+                ben = np.minimum(rent, pool.lc_cap[idx]) + pool.pm[idx]
+                ben[ben < minpay] = 0.0
+                rc = rent + charges - ben
+                ok = rc <= pool.cap[idx]
+                if not ok.all():
+                    idx, rc = idx[ok], rc[ok]
+                burden = rc / np.maximum(pool.incm[idx], 1.0)
+                if advert is not None and idx.size:
+                    nb, in_qpv, attr, rf, apply_rate, rng = advert
+                    w = pool.wish[idx]
                     z = (rf.intercept + rf.qpv * in_qpv + rf.unattractive * (1.0 - attr)
-                         + rf.qpv_solvency * in_qpv * (b["quart"][idx] / 3.0) + rf.burden * burden
-                         + rf.off_wish * off)
-                    p_apply = apply_rate / (1.0 + np.exp(z))
-                    applied = rng.random(idx.size) < p_apply
-                    sel = np.flatnonzero(applied)[: K - got]
-                    keys = b["key"][idx[sel]].tolist()
-                    for j, q in enumerate(sel.tolist()):
-                        found.append((-keys[j], s, int(idx[q]), float(rc[q]), float(burden[q])))
-                    got += len(sel)
-                start += chunk
-                chunk *= 4
-        found.sort(key=lambda c: (c[0], int(pool.buckets[c[1]]["ids"][c[2]])))
-        return found[:K]
-
-
-class _Anyone:
-    kind = "landlord"
-
-    @staticmethod
-    def target(b, sl):
-        return None
-
-
-_ANYONE = _Anyone()
+                         + rf.qpv_solvency * in_qpv * (pool.quart[idx] / 3.0) + rf.burden * burden
+                         + rf.off_wish * ((w >= 0) & (w != nb)))
+                    applied = rng.random(idx.size) < apply_rate / (1.0 + np.exp(z))
+                    idx, rc, burden = idx[applied], rc[applied], burden[applied]
+                take = min(K - len(found), idx.size)
+                if take:
+                    found.extend(zip(idx[:take].tolist(), rc[:take].tolist(), burden[:take].tolist()))
+            start = end
+        return found

@@ -21,22 +21,43 @@ class EventLog:
     def __init__(self, model):
         self.model = model
         self._m, self._e, self._h, self._d, self._r, self._o = [], [], [], [], [], []
+        self._single: list[tuple] = []
         self.tenants_at_start = np.empty(0, np.int64)
 
     def add(self, event: int, h, d=-1, r=-1, other=-1) -> None:
         """Record one event for one household or a batch (arrays broadcast together)."""
-        h = np.atleast_1d(np.asarray(h, dtype=np.int64))
+        if isinstance(h, (int, np.integer)) and np.ndim(d) == 0 and np.ndim(r) == 0:
+            # the common single-move case, kept cheap
+            self._single.append((self.model.month, event, int(h), int(d), int(r), int(other)))
+            return
+        h, d, r, other = (np.asarray(x, np.int64) for x in np.broadcast_arrays(h, d, r, other))
+        h, d, r, other = (np.atleast_1d(x) for x in (h, d, r, other))
         n = h.size
         if n == 0:
             return
+        self._flush()
         self._m.append(np.full(n, self.model.month, np.int32))
         self._e.append(np.full(n, event, np.int8))
         self._h.append(h)
-        self._d.append(np.broadcast_to(np.asarray(d, np.int64), (n,)))
-        self._r.append(np.broadcast_to(np.asarray(r, np.int64), (n,)))
-        self._o.append(np.broadcast_to(np.asarray(other, np.int64), (n,)))
+        self._d.append(d)
+        self._r.append(r)
+        self._o.append(other)
+
+    def _flush(self) -> None:
+        """Move buffered single events into the chunks, keeping the order of recording."""
+        if not self._single:
+            return
+        a = np.array(self._single, dtype=np.int64)
+        self._single = []
+        self._m.append(a[:, 0].astype(np.int32))
+        self._e.append(a[:, 1].astype(np.int8))
+        self._h.append(a[:, 2])
+        self._d.append(a[:, 3])
+        self._r.append(a[:, 4])
+        self._o.append(a[:, 5])
 
     def frame(self) -> pd.DataFrame:
+        self._flush()
         cat = lambda parts, dt: np.concatenate(parts).astype(dt) if parts else np.empty(0, dt)
         e = cat(self._e, np.int8)
         return pd.DataFrame({

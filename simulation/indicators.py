@@ -59,13 +59,18 @@ def theil(x: np.ndarray, t: np.ndarray) -> float:
     return float((t[keep] * (E - Ei)).sum() / (T * E))
 
 
-def group_median(values: np.ndarray, groups: np.ndarray, n_groups: int) -> np.ndarray:
-    """Median of values within each group 0..n_groups-1 (NaN for empty groups)."""
+def group_median(values: np.ndarray, groups: np.ndarray, n_groups: int,
+                 order: np.ndarray | None = None) -> np.ndarray:
+    """Median of values within each group 0..n_groups-1 (NaN for empty groups). `order`, the
+    argsort of values, can be passed to share one sort between several groupings."""
     out = np.full(n_groups, np.nan)
     if values.size == 0:
         return out
-    order = np.lexsort((values, groups))
-    v = values[order]
+    if order is None:
+        order = np.argsort(values)
+    g = groups[order].astype(np.int16 if n_groups < 32_000 else np.int32)
+    by_group = order[np.argsort(g, kind="stable")]   # radix sort: values stay sorted within groups
+    v = values[by_group]
     counts = np.bincount(groups, minlength=n_groups)
     ends = np.cumsum(counts)
     starts = ends - counts
@@ -76,11 +81,41 @@ def group_median(values: np.ndarray, groups: np.ndarray, n_groups: int) -> np.nd
     return out
 
 
+def _mid(sorted_values: np.ndarray) -> float:
+    """Median of an already sorted array."""
+    n = sorted_values.size
+    if n == 0:
+        return float("nan")
+    return float(0.5 * (sorted_values[(n - 1) // 2] + sorted_values[n // 2]))
+
+
 def shares(flag: np.ndarray, groups: np.ndarray, n_groups: int) -> np.ndarray:
     tot = np.bincount(groups, minlength=n_groups)
     num = np.bincount(groups, weights=flag.astype(float), minlength=n_groups)
     with np.errstate(invalid="ignore", divide="ignore"):
         return np.where(tot > 0, num / np.maximum(tot, 1), np.nan)
+
+
+def legal_indicators(quartile, in_qpv, kind, priority) -> dict[str, float]:
+    """The three legal allocation indicators over a set of allocations.
+
+    quartile: 1..4 (applicants' quartile of the year); in_qpv: dwelling in a QPV; kind: 0 external,
+    1 transfer, 2 renewal rehousing, 3 return to the site; priority: priority household.
+    (a) q1_share_allocations_outside_qpv counts Q1 applicants and renewal-rehoused households
+    (objective 25 %); (b) q2q4_share_allocations_in_qpv (objective >= 50 %); (c) priority share (25 %).
+    """
+    q = np.asarray(quartile)
+    inq = np.asarray(in_qpv, bool)
+    rehoused = np.isin(np.asarray(kind), (2, 3))
+    pr = np.asarray(priority, bool)
+    out = ~inq
+    nan = float("nan")
+    return {
+        "q1_share_allocations_outside_qpv": float(((q == 1) | rehoused)[out].mean()) if out.any() else nan,
+        "q2q4_share_allocations_in_qpv": float((q[inq] > 1).mean()) if inq.any() else nan,
+        "priority_share_allocations": float(pr.mean()) if pr.size else nan,
+        "q1_share_allocations": float((q == 1).mean()) if q.size else nan,
+    }
 
 
 # ----------------------------------------------------------------------------------- observer
@@ -89,7 +124,7 @@ class Observer:
 
     def __init__(self, model):
         self.model = model
-        self._month, self._period, self._scale, self._area, self._ind, self._val = [], [], [], [], [], []
+        self._rows: list[tuple] = []
         self.latest: dict[str, float] = {}
         self.flows = {"allocations": [], "exits": [], "transfers": []}  # residence per event, this month
         self.yearly_allocs_start = 0
@@ -100,52 +135,68 @@ class Observer:
     # ------------------------------------------------------------------------- storage
     def emit(self, scale: str, areas, indicator: str, values, period: str = "month") -> None:
         values = np.atleast_1d(np.asarray(values, float))
-        areas = list(areas) if not isinstance(areas, str) else [areas]
-        n = len(values)
-        self._month.append(np.full(n, self.model.month, np.int32))
-        self._period.append([period] * n)
-        self._scale.append([scale] * n)
-        self._area.append(areas)
-        self._ind.append([indicator] * n)
-        self._val.append(values)
+        areas = [areas] if isinstance(areas, str) else areas
+        self._rows.append((self.model.month, period, scale, areas, indicator, values))
 
     def frame(self) -> pd.DataFrame:
-        m = self.model
-        if not self._val:
-            return pd.DataFrame(columns=["month", "year", "period", "scale", "area", "indicator", "value"])
-        month = np.concatenate(self._month)
-        cat = lambda parts: [x for p in parts for x in p]
-        df = pd.DataFrame({
+        cols = ["month", "year", "period", "scale", "area", "indicator", "value"]
+        if not self._rows:
+            return pd.DataFrame(columns=cols)
+        sizes = np.array([r[5].size for r in self._rows])
+        rep = lambda j: np.repeat(np.array([r[j] for r in self._rows], dtype=object), sizes)
+        month = np.repeat(np.array([r[0] for r in self._rows], np.int32), sizes)
+        # area lists (the territory's name lists) only ever grow: keep the prefix present at emit time
+        areas = [a for r in self._rows for a in r[3][: r[5].size]]
+        return pd.DataFrame({
             "month": month,
-            "year": m.sc.run.start_year + (np.maximum(month, 1) - 1) // 12,
-            "period": pd.Categorical(cat(self._period), categories=["month", "year"]),
-            "scale": pd.Categorical(cat(self._scale), categories=list(SCALES)),
-            "area": pd.Categorical(cat(self._area)),
-            "indicator": pd.Categorical(cat(self._ind)),
-            "value": np.concatenate(self._val),
+            "year": (self.model.sc.run.start_year + (np.maximum(month, 1) - 1) // 12).astype(np.int32),
+            "period": pd.Categorical(rep(1), categories=["month", "year"]),
+            "scale": pd.Categorical(rep(2), categories=list(SCALES)),
+            "area": pd.Categorical(areas),
+            "indicator": pd.Categorical(rep(4)),
+            "value": np.concatenate([r[5] for r in self._rows]),
         })
-        return df
 
-    def _all_scales(self, name: str, flag_or_values, kind: str, ctx, period="month") -> None:
-        """Emit an indicator at every scale: kind 'share' (mean of a flag), 'median', 'sum', 'mean'."""
-        nb, res, qpv, terr = ctx["nb"], ctx["res"], ctx["qpv"], self.model.territory
-        v = flag_or_values
-        g2 = qpv.astype(np.int64)      # 0 outside, 1 qpv
-        if kind == "share":
-            f = lambda g, n: shares(v, g, n)
-        elif kind == "median":
-            f = lambda g, n: group_median(v, g, n)
-        elif kind == "sum":
-            f = lambda g, n: np.bincount(g, weights=v, minlength=n)
+    def _context(self, nb: np.ndarray, res: np.ndarray) -> dict:
+        """Grouping arrays shared by every indicator over one population (tenants, lettable dwellings)."""
+        terr = self.model.territory
+        res_n = np.bincount(res, minlength=terr.n_res).astype(float)
+        return {"nb": nb, "res": res, "qpv": terr.nb_qpv[nb], "res_n": res_n,
+                "nb_of_res": terr.res_nbhd.astype(np.int64), "qpv_of_res": terr.nb_qpv[terr.res_nbhd],
+                "nb_n": np.bincount(terr.res_nbhd, weights=res_n, minlength=terr.n_nbhd)}
+
+    def _all_scales(self, name: str, v: np.ndarray, kind: str, ctx: dict, period="month") -> None:
+        """Emit an indicator at every scale: kind 'share' (mean of a flag or value), 'sum', 'median'.
+        Shares and sums are computed per residence and aggregated upwards; medians share one sort."""
+        terr = self.model.territory
+        if kind in ("share", "sum"):
+            num = np.bincount(ctx["res"], weights=v, minlength=terr.n_res)
+            num_nb = np.bincount(ctx["nb_of_res"], weights=num, minlength=terr.n_nbhd)
+            q = ctx["qpv_of_res"]
+            num_t, num_q, num_o = num.sum(), num[q].sum(), num[~q].sum()
+            if kind == "share":
+                den, den_nb = ctx["res_n"], ctx["nb_n"]
+                with np.errstate(invalid="ignore", divide="ignore"):
+                    res_v, nb_v = num / den, num_nb / den_nb
+                dq, do = den[q].sum(), den[~q].sum()
+                t_v = num_t / (dq + do) if dq + do else np.nan
+                q_v, o_v = (num_q / dq if dq else np.nan), (num_o / do if do else np.nan)
+            else:
+                res_v, nb_v, t_v, q_v, o_v = num, num_nb, num_t, num_q, num_o
         else:
-            f = lambda g, n: shares(v, g, n)  # mean of values == share of a weight
-        self.emit("territory", terr.name, name, f(np.zeros(v.size, np.int64), 1), period)
-        two = f(g2, 2)
-        self.emit("qpv", "qpv", name, two[1], period)
-        self.emit("outside_qpv", "outside_qpv", name, two[0], period)
-        self.emit("neighbourhood", terr.nb_names, name, f(nb, terr.n_nbhd), period)
+            order = np.argsort(v)
+            sv = v[order]
+            qs = ctx["qpv"][order]
+            t_v, q_v, o_v = _mid(sv), _mid(sv[qs]), _mid(sv[~qs])
+            nb_v = group_median(v, ctx["nb"], terr.n_nbhd, order)
+            res_v = group_median(v, ctx["res"], terr.n_res, order) \
+                if self.model.sc.observation.residence_scale else None
+        self.emit("territory", terr.name, name, t_v, period)
+        self.emit("qpv", "qpv", name, q_v, period)
+        self.emit("outside_qpv", "outside_qpv", name, o_v, period)
+        self.emit("neighbourhood", terr.nb_names, name, nb_v, period)
         if self.model.sc.observation.residence_scale:
-            self.emit("residence", terr.res_names, name, f(res, terr.n_res), period)
+            self.emit("residence", terr.res_names, name, res_v, period)
 
     # --------------------------------------------------------------------------- the month
     def step(self) -> None:
@@ -155,8 +206,8 @@ class Observer:
         t = dw.tenant[occ]
         nb = dw.nbhd[occ].astype(np.int64)
         res = dw.residence[occ].astype(np.int64)
-        qpv = terr.nb_qpv[nb]
-        ctx = {"nb": nb, "res": res, "qpv": qpv}
+        ctx = self._context(nb, res)
+        qpv = ctx["qpv"]
         inc_uc = hh.income_uc[t]
         q = m.quartile(inc_uc)
         q1 = q == 0
@@ -164,18 +215,19 @@ class Observer:
         m.cache_tenant_costs(t, burden)
         name = terr.name
 
-        self._all_scales("q1_share_tenants", q1, "share", ctx)
+        self._all_scales("q1_share_tenants", q1.astype(float), "share", ctx)
         self._all_scales("median_income_uc", inc_uc, "median", ctx)
-        self._all_scales("priority_share_tenants", hh.priority[t], "share", ctx)
+        self._all_scales("priority_share_tenants", hh.priority[t].astype(float), "share", ctx)
         self._all_scales("rent_burden_median", burden, "median", ctx)
         self._all_scales("residual_income_median", residual, "median", ctx)
         revenue = dw.rent_m2[occ] * dw.surface[occ] + m.sls[occ]
         self._all_scales("rent_revenue", revenue, "sum", ctx)
+        order_b, order_r = np.argsort(burden), np.argsort(residual)
+        qk = q.astype(np.int64)
+        med_b, med_r = group_median(burden, qk, 4, order_b), group_median(residual, qk, 4, order_r)
         for k in range(4):
-            sel = q == k
-            self.emit("territory", name, f"rent_burden_median_q{k + 1}", np.median(burden[sel]) if sel.any() else np.nan)
-            self.emit("territory", name, f"residual_income_median_q{k + 1}",
-                      np.median(residual[sel]) if sel.any() else np.nan)
+            self.emit("territory", name, f"rent_burden_median_q{k + 1}", med_b[k])
+            self.emit("territory", name, f"residual_income_median_q{k + 1}", med_r[k])
 
         # segregation and QPV gap
         x_nb = np.bincount(nb, weights=q1.astype(float), minlength=terr.n_nbhd)
@@ -193,12 +245,10 @@ class Observer:
         # vacancy
         lettable = np.flatnonzero((dw.status == OCCUPIED) | (dw.status == VACANT))
         vac = dw.status[lettable] == VACANT
-        lctx = {"nb": dw.nbhd[lettable].astype(np.int64), "res": dw.residence[lettable].astype(np.int64),
-                "qpv": terr.nb_qpv[dw.nbhd[lettable]]}
-        self._all_scales("vacancy_rate", vac, "share", lctx)
+        lctx = self._context(dw.nbhd[lettable].astype(np.int64), dw.residence[lettable].astype(np.int64))
+        self._all_scales("vacancy_rate", vac.astype(float), "share", lctx)
         vd = lettable[vac]
-        vctx = {"nb": dw.nbhd[vd].astype(np.int64), "res": dw.residence[vd].astype(np.int64),
-                "qpv": terr.nb_qpv[dw.nbhd[vd]]}
+        vctx = self._context(dw.nbhd[vd].astype(np.int64), dw.residence[vd].astype(np.int64))
         self._all_scales("vacancy_months_median", (m.month - dw.vacant_since[vd]).astype(float), "median", vctx)
 
         # flows of the month
@@ -209,7 +259,7 @@ class Observer:
         self._month_alloc_start = len(A["residence"])
         for nm, r in (("allocations", a_res), ("transfers", a_res[a_kind == 1]),
                       ("exits", np.asarray(self.flows["exits"], np.int64))):
-            fctx = {"nb": terr.res_nbhd[r].astype(np.int64), "res": r, "qpv": terr.nb_qpv[terr.res_nbhd[r]]}
+            fctx = self._context(terr.res_nbhd[r].astype(np.int64), r)
             self._all_scales(nm, np.ones(r.size), "sum", fctx)
         self.flows["exits"] = []
         self._alloc_res_months.append(a_res)
@@ -257,15 +307,11 @@ class Observer:
         n = A["month"].size
         y = "year"
         if n:
+            legal = legal_indicators(A["quartile"], A["in_qpv"], A["kind"], A["priority"])
+            for k, v in legal.items():
+                self.emit("territory", name, k, v, y)
             inq = A["in_qpv"].astype(bool)
-            rehoused = np.isin(A["kind"], (2, 3))
-            q1_or_re = (A["quartile"] == 1) | rehoused
             out = ~inq
-            self.emit("territory", name, "q1_share_allocations_outside_qpv",
-                      q1_or_re[out].mean() if out.any() else np.nan, y)
-            self.emit("territory", name, "q2q4_share_allocations_in_qpv",
-                      (A["quartile"][inq] > 1).mean() if inq.any() else np.nan, y)
-            self.emit("territory", name, "priority_share_allocations", A["priority"].astype(bool).mean(), y)
             holders = [h.name for h in m.holders]
             hk = A["holder"]
             vals = [A["priority"][hk == k].astype(bool).mean() if (hk == k).any() else np.nan
@@ -273,7 +319,6 @@ class Observer:
             self.emit("reservation_holder", holders, "priority_share_allocations", vals, y)
             self.emit("reservation_holder", holders, "allocations",
                       [int((hk == k).sum()) for k in range(len(holders))], y)
-            self.emit("territory", name, "q1_share_allocations", (A["quartile"] == 1).mean(), y)
             for lab, sel in (("qpv", inq), ("outside_qpv", out)):
                 self.emit(lab, lab, "q1_share_allocations",
                           (A["quartile"][sel] == 1).mean() if sel.any() else np.nan, y)

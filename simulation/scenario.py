@@ -87,21 +87,23 @@ def load_scenario(path: str | Path, overrides: dict | None = None) -> Scenario:
 
 
 def validate_raw(raw: dict, path: Path | str = "<scenario>") -> Scenario:
+    """Validate a merged raw mapping. A scoring_file is read and inlined as allocation.scoring, so the
+    resolved scenario written beside a run is self-contained."""
     alloc = raw.get("allocation")
     if isinstance(alloc, dict) and alloc.get("scoring_file"):
+        if alloc.get("scoring") is not None:
+            raise ScenarioError(f"{path}: allocation: give either scoring or scoring_file, not both")
         gpath = Path(alloc["scoring_file"])
         grid = _read_yaml(gpath, "scoring grid")
         try:
             ScoringGrid.model_validate(grid)
         except ValidationError as e:
             raise ScenarioError(format_validation_error(e, gpath, ScoringGrid)) from None
+        raw = deep_merge(raw, {"allocation": {"scoring": grid, "scoring_file": None}})
     try:
-        sc = Scenario.model_validate(raw)
+        return Scenario.model_validate(raw)
     except ValidationError as e:
         raise ScenarioError(format_validation_error(e, path, Scenario)) from None
-    if sc.allocation.scoring_file:
-        sc.allocation.scoring = ScoringGrid.model_validate(_read_yaml(Path(sc.allocation.scoring_file)))
-    return sc
 
 
 def _model_at(model: type[BaseModel], loc: tuple) -> type[BaseModel] | None:

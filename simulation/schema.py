@@ -159,15 +159,16 @@ class PopulationSpec(Strict):
         "living standard, lowered for the provincial stylised town; assumption)")
     tenant_income_uc_sigma: PosFloat = Field(0.5, description="log-sd of tenants' income/UC (assumption)")
     tenant_income_rent_elasticity: NonNegFloat = Field(
-        1.0, description="initial tenants' income/UC scales as (rent_m2 / mean)^e: the cheapest "
+        0.6, description="initial tenants' income/UC scales as (rent_m2 / mean)^e: the cheapest "
         "stock already houses the poorest at start (structure effect; assumption)")
     qpv_income_factor: PosFloat = Field(
-        0.75, description="initial QPV tenants' income multiplier (QPV poorer; assumption)")
+        0.8, description="initial QPV tenants' income multiplier (QPV poorer; assumption)")
     household_size_shares: list[NonNegFloat] = Field(
         [0.40, 0.24, 0.16, 0.11, 0.06, 0.03],
         description="applicants' household sizes 1..6 (SNE: ~40 % single people; assumption)")
-    priority_share: Share = Field(0.22, description="share of applicants recognised as priority "
-                                  "public (DALO / PDALHPD criteria; assumption)")
+    priority_share: Share = Field(0.12, description="share of applicants recognised as priority "
+                                  "public (DALO / PDALHPD criteria; assumption calibrated so that priority "
+                                  "households get ~25 % of allocations, the legal objective)")
     action_logement_share: Share = Field(0.30, description="share of applicants employed by a firm "
                                          "contributing to Action Logement (assumption)")
     local_share: Share = Field(0.85, description="share of applicants living or working in the "
@@ -241,7 +242,7 @@ class RefusalSpec(Strict):
     """Logit of the probability that a candidate refuses an offer (assumption, calibrated on
     france.yaml refusal: 20-50 % of offers refused)."""
 
-    intercept: float = Field(-1.6)
+    intercept: float = Field(-2.6)
     qpv: float = Field(0.6, description="stigma of QPV addresses")
     unattractive: float = Field(1.2, description="x (1 - attractiveness)")
     qpv_solvency: float = Field(0.9, description="x solvency (0 for Q1 .. 1 for Q4) in QPV: "
@@ -378,6 +379,9 @@ class ScoringGrid(Strict):
     name: str = "grille"
     points_per_month: NonNegFloat = Field(1.0, description="seniority points per month of waiting")
     criteria: list[ScoringCriterion] = Field(default_factory=list)
+    mix_target_residences: list[str] = Field(
+        default_factory=list, description="residences where the grid's mix criterion applies: only "
+        "non-Q1 candidates are proposed there (explicit exceptions for target residences, fact 5)")
 
 
 class MixRulesSpec(Strict):
@@ -385,6 +389,10 @@ class MixRulesSpec(Strict):
 
     strength: Share = Field(0.3, description="probability that a commission applies its mix rules "
                             "to a given dwelling (assumption)")
+    steering: Share = Field(0.6, description="probability that a commission follows the usual practice "
+                            "of orienting the poorest to the cheapest estates: Q1 first in QPV, non-Q1 "
+                            "first outside (seed 004 §2, 'effet structure conforté par des pratiques "
+                            "d'attribution'; calibrated on france.yaml share_q1_of_allocations_outside_qpv)")
     fragile_prefer_non_q1: bool = Field(True, description="in fragile residences, non-Q1 first")
     outside_qpv_prefer_q1: bool = Field(False, description="outside QPV, Q1 first while the landlord "
                                         "is under the 25 % objective (default practice: not pursued)")
@@ -439,6 +447,8 @@ class AllocationSpec(Strict):
     legal_quotas: LegalQuotasSpec | None = None
     rehousing_precedence: bool = Field(True, description="renewal-rehousing households come first "
                                        "in the ordinary flow too")
+    relet_delay_months: int = Field(1, ge=0, le=12, description="months between a tenant leaving and "
+                                    "the dwelling being let again (notice and repairs; assumption)")
     advertise_after_months: int = Field(3, ge=1, le=60, description="a dwelling nobody took is "
                                         "advertised (choice-based letting) after this many months")
     choice_based_letting: list[ChoiceLettingSpec] = Field(default_factory=list)
@@ -600,5 +610,9 @@ class Scenario(Strict):
         for r in self.allocation.mix_rules.target_residences:
             if r not in res:
                 raise ValueError(f"allocation.mix_rules.target_residences: residence '{r}' is not in "
+                                 "the territory")
+        for r in (self.allocation.scoring.mix_target_residences if self.allocation.scoring else []):
+            if r not in res:
+                raise ValueError(f"allocation.scoring.mix_target_residences: residence '{r}' is not in "
                                  "the territory")
         return self

@@ -1,0 +1,182 @@
+"""Command line: `peuplement run|demo|validate`.
+
+    peuplement run SCENARIO [--seed N] [--years N] [--out DIR] [--quiet]
+    peuplement demo [--out DIR] [--quiet]
+    peuplement validate FILE...
+
+User errors (bad scenario, missing file, unwritable --out, bad option value) print one line
+`peuplement: error: <message>` on stderr and exit with status 2, never a traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as _dt
+import sys
+import time
+from pathlib import Path
+
+from . import __version__, find_scenario
+from .scenario import ScenarioError, builtin, load_scenario
+
+PROG = "peuplement"
+
+
+class UserError(Exception):
+    """A problem the user can fix; reported as one line, exit status 2."""
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse with one-line errors (no usage dump) and exit status 2."""
+
+    def error(self, message: str):
+        _fail(message)
+
+
+def _fail(message: str, status: int = 2):
+    print(f"{PROG}: error: {message}", file=sys.stderr)
+    raise SystemExit(status)
+
+
+def _int_at_least(low: int):
+    def parse(text: str) -> int:
+        try:
+            v = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"must be a whole number, not '{text}'") from None
+        if v < low:
+            raise argparse.ArgumentTypeError(f"must be at least {low}, not {v}")
+        return v
+    return parse
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = _Parser(prog=PROG, description="Simulation des trajectoires résidentielles dans le parc social.")
+    p.add_argument("--version", action="version", version=f"{PROG} {__version__}")
+    sub = p.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
+    sub.required = True
+
+    r = sub.add_parser("run", help="run a scenario and write its outputs")
+    r.add_argument("scenario", metavar="SCENARIO", help="scenario file, or name of a built-in scenario")
+    r.add_argument("--seed", type=_int_at_least(0), help="master seed (overrides run.seed)")
+    r.add_argument("--years", type=_int_at_least(1), help="horizon in years (overrides run.years)")
+    r.add_argument("--out", metavar="DIR", help="output folder (default outputs/<name>-seed<N>-<date>)")
+    r.add_argument("--quiet", action="store_true", help="no progress bar nor summary table")
+
+    d = sub.add_parser("demo", help="run the built-in baseline scenario")
+    d.add_argument("--out", metavar="DIR", help="output folder (default outputs/<name>-seed<N>-<date>)")
+    d.add_argument("--quiet", action="store_true", help="no progress bar nor summary table")
+
+    v = sub.add_parser("validate", help="check scenario files without running them")
+    v.add_argument("files", metavar="FILE", nargs="+")
+    return p
+
+
+# ------------------------------------------------------------------------------------ helpers
+def _prepare_out(out: str | None, name: str, seed: int) -> Path:
+    """The output folder, created and checked writable before the run starts."""
+    if out is None:
+        stamp = _dt.datetime.now().strftime("%Y%m%d-%H%M%S")
+        safe = "".join(c if c.isalnum() or c in "-_." else "_" for c in name) or "scenario"
+        path = Path("outputs") / f"{safe}-seed{seed}-{stamp}"
+    else:
+        path = Path(out)
+    if path.exists() and not path.is_dir():
+        raise UserError(f"--out {path}: exists and is not a folder")
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+        probe = path / ".peuplement-write-test"
+        probe.write_bytes(b"")
+        probe.unlink()
+    except OSError as e:
+        raise UserError(f"cannot write to output folder {path}: {e.strerror or e}") from None
+    return path
+
+
+def _run(scenario: str | Path, seed: int | None, years: int | None, out: str | None, quiet: bool) -> int:
+    from rich.console import Console
+
+    console = Console()
+    path = find_scenario(scenario)
+    run = {k: v for k, v in (("seed", seed), ("years", years)) if v is not None}
+    sc = load_scenario(path, {"run": run} if run else None)
+    out_dir = _prepare_out(out, sc.name, sc.run.seed)
+
+    from .model import HousingModel
+    from .outputs import summary, write_run
+
+    timings = {}
+    t = time.perf_counter()
+    model = HousingModel(sc)
+    timings["build"] = time.perf_counter() - t
+    months = sc.run.years * 12 - model.month
+
+    t = time.perf_counter()
+    if not quiet and console.is_terminal:
+        from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+        with Progress(TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(),
+                      TextColumn("mois"), TimeElapsedColumn(), console=console, transient=True) as bar:
+            task = bar.add_task(f"{sc.name} (graine {model.seed})", total=months)
+            model.run(progress=lambda month: bar.update(task, completed=month))
+    else:
+        if not quiet:
+            console.print(f"Simulation de « {sc.name} » (graine {model.seed}, {sc.run.years} ans)…")
+        model.run()
+    timings["run"] = time.perf_counter() - t
+
+    try:
+        write_run(model, out_dir, timings, str(path))
+    except OSError as e:
+        raise UserError(f"cannot write outputs to {out_dir}: {e.strerror or e}") from None
+
+    if not quiet:
+        from rich.table import Table
+
+        table = Table(title=f"Résumé — {sc.name} (graine {model.seed}, {sc.run.start_year}–"
+                            f"{sc.run.start_year + sc.run.years - 1})", title_justify="left")
+        table.add_column("Indicateur")
+        table.add_column("Valeur", justify="right")
+        for k, v in summary(model):
+            table.add_row(k, v)
+        console.print(table)
+        console.print(f"Temps : construction {timings['build']:.1f} s, simulation {timings['run']:.1f} s")
+    print(f"Résultats écrits dans {out_dir}")
+    return 0
+
+
+def _validate(files: list[str]) -> int:
+    failed = 0
+    for f in files:
+        try:
+            sc = load_scenario(find_scenario(f))
+        except ScenarioError as e:
+            print(f"ERROR {e}", file=sys.stderr)
+            failed += 1
+            continue
+        t = sc.territory
+        n_res = sum(len(n.residences) for n in t.neighbourhoods)
+        print(f"OK {f}: {sc.name}, {len(t.neighbourhoods)} neighbourhoods, {n_res} residences, "
+              f"{len(sc.works)} works")
+    return 1 if failed else 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point of the `peuplement` console script; returns the exit status."""
+    args = build_parser().parse_args(argv)
+    try:
+        if args.command == "run":
+            return _run(args.scenario, args.seed, args.years, args.out, args.quiet)
+        if args.command == "demo":
+            return _run(builtin("baseline"), None, None, args.out, args.quiet)
+        if args.command == "validate":
+            return _validate(args.files)
+    except (ScenarioError, UserError) as e:
+        _fail(str(e))
+    except KeyboardInterrupt:
+        _fail("interrupted", 130)
+    return 0
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

@@ -1,0 +1,196 @@
+"""Writing a run's folder (resolved scenario, manifest, tidy Parquet tables, figures) and the headline
+summary.
+
+Reproducibility: for the same seed every file is byte-identical except manifest.json, the only file
+holding a timestamp and timings. Parquet files are written with pyarrow, without the pandas index.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import json
+import platform
+import time
+from importlib import metadata
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from . import trajectories
+from .labels import label
+from .scenario import scenario_to_yaml
+
+PARQUET_OPTIONS = dict(compression="zstd", use_dictionary=True, write_statistics=True)
+
+_REHOUSING_DTYPES = {
+    "month": np.int32, "household": np.int64, "from_residence": np.int64, "dwelling": np.int64,
+    "residence": np.int64, "outside_qpv": bool, "new_dwelling": bool, "other_landlord": bool,
+    "remaining_cost_before": np.float64, "remaining_cost_after": np.float64, "reduction": np.float64,
+    "quartile": np.int8, "forced": bool,
+}
+
+
+def _version(dist: str) -> str:
+    try:
+        return metadata.version(dist)
+    except metadata.PackageNotFoundError:
+        return "unknown"
+
+
+def write_parquet(df: pd.DataFrame, path: Path) -> Path:
+    """Write a DataFrame deterministically (pyarrow, no index)."""
+    table = pa.Table.from_pandas(df, preserve_index=False)
+    pq.write_table(table, path, **PARQUET_OPTIONS)
+    return path
+
+
+def rehousing_frame(model) -> pd.DataFrame:
+    """The renewal rehousing log with typed columns and residence names."""
+    log = model.rehousing.log
+    df = pd.DataFrame({k: np.asarray(log.get(k, []), dtype=t) for k, t in _REHOUSING_DTYPES.items()})
+    names = list(model.territory.res_names)
+    for col in ("from_residence", "residence"):
+        df[col + "_name"] = pd.Categorical.from_codes(df[col].to_numpy(), categories=names) \
+            if len(df) else pd.Categorical([], categories=names)
+    return df
+
+
+def quartile_frame(model) -> pd.DataFrame:
+    """Applicant income-per-UC quartile thresholds each time they were computed (EUR/year)."""
+    h = np.asarray(model.quartile_history, dtype=float).reshape(-1, 4)
+    month = h[:, 0].astype(np.int64)
+    return pd.DataFrame({
+        "month": month,
+        "year": model.sc.run.start_year + (np.maximum(month, 1) - 1) // 12,
+        "q1": h[:, 1], "median": h[:, 2], "q3": h[:, 3],
+    })
+
+
+def write_run(model, out_dir: Path | str, timings: dict, scenario_path: str | Path | None) -> dict:
+    """Write every output of a finished run into out_dir; return the manifest (with `files`)."""
+    t0 = time.perf_counter()
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    sc = model.sc
+    files: list[Path] = []
+
+    p = out / "scenario.yaml"
+    p.write_text(scenario_to_yaml(sc), encoding="utf-8")
+    files.append(p)
+
+    ind = model.indicators()
+    sp = trajectories.spells(model)
+    tables = {
+        "indicators": ind,
+        "allocations": model.allocations(),
+        "offers": model.offers(),
+        "events": model.events(),
+        "trajectories": sp,
+        "transitions": trajectories.transitions(model, sp),
+        "rehousing": rehousing_frame(model),
+    }
+    for name, df in tables.items():
+        files.append(write_parquet(df, out / f"{name}.parquet"))
+
+    p = out / "quartiles.csv"
+    quartile_frame(model).to_csv(p, index=False, float_format="%.2f", lineterminator="\n")
+    files.append(p)
+
+    from .figures import write_figures   # matplotlib only when writing
+    terr = model.territory
+    qpv_nb = {n for n, q in zip(terr.nb_names, terr.nb_qpv) if q}
+    files.extend(write_figures(ind, out, sc.name, qpv_neighbourhoods=qpv_nb))
+
+    timings = dict(timings)
+    timings["write"] = round(time.perf_counter() - t0, 3)
+    manifest = {
+        "package": "peuplement",
+        "version": _version("peuplement"),
+        "python": platform.python_version(),
+        "numpy": np.__version__,
+        "pandas": pd.__version__,
+        "mesa": _version("mesa"),
+        "pyarrow": pa.__version__,
+        "seed": int(model.seed),
+        "scenario": sc.name,
+        "scenario_source": str(Path(scenario_path).resolve()) if scenario_path else None,
+        "years": int(sc.run.years),
+        "start_year": int(sc.run.start_year),
+        "months_run": int(model.month),
+        "dwellings": int(model.dwellings.n),
+        "households": int(model.households.n),
+        "timings_seconds": {k: round(float(v), 3) for k, v in timings.items()},
+        "created_utc": _dt.datetime.now(_dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "files": sorted([f.name for f in files] + ["manifest.json"]),
+    }
+    (out / "manifest.json").write_text(json.dumps(manifest, indent=2, ensure_ascii=False) + "\n",
+                                       encoding="utf-8")
+    return manifest
+
+
+# ------------------------------------------------------------------------------------- summary
+def _pct(v: float) -> str:
+    return "n.d." if v is None or not np.isfinite(v) else f"{100 * v:.1f} %".replace(".", ",")
+
+
+def _num(v: float, decimals: int = 0) -> str:
+    if v is None or not np.isfinite(v):
+        return "n.d."
+    s = f"{v:,.{decimals}f}"
+    return s.replace(",", "\u202f").replace(".", ",")
+
+
+def summary(model) -> list[tuple[str, str]]:
+    """Headline figures of a run as (French label, formatted value): the last full year's flows,
+    vacancy, tension, refusals and legal indicators; Q1 shares of tenants in and outside QPV and the
+    dissimilarity index at the start (month 0, 1 January of the first year) and at the end."""
+    df = model.indicators()
+    terr = model.territory.name
+    rows: list[tuple[str, str]] = []
+
+    def pick(ind, period, scale, month=None, area=None):
+        sel = (df["indicator"] == ind) & (df["period"] == period) & (df["scale"] == scale)
+        if area is not None:
+            sel &= df["area"] == area
+        if month is not None:
+            sel &= df["month"] == month
+        return df.loc[sel]
+
+    def one(ind, period, scale, month, area=None) -> float:
+        s = pick(ind, period, scale, month, area)
+        return float(s["value"].iloc[0]) if len(s) else float("nan")
+
+    years = df.loc[df["period"] == "year", "month"]
+    if len(years):
+        ym = int(years.max())
+        y = model.sc.run.start_year + ym // 12 - 1
+        rows.append((f"Attributions en {y}", _num(one("allocations", "year", "territory", ym))))
+        rows.append((f"Taux de rotation {y}", _pct(one("turnover_rate", "year", "territory", ym))))
+        vac = pick("vacancy_rate", "month", "territory")
+        vac = vac.loc[(vac["month"] > ym - 12) & (vac["month"] <= ym), "value"]
+        rows.append((f"Taux de vacance {y} (moyenne mensuelle)",
+                     _pct(float(vac.mean()) if len(vac) else float("nan"))))
+        for ind, fmt in (("applications_per_allocation", lambda v: _num(v, 1)), ("refusal_rate", _pct),
+                         ("q1_share_allocations_outside_qpv", _pct), ("q2q4_share_allocations_in_qpv", _pct),
+                         ("priority_share_allocations", _pct)):
+            rows.append((f"{label(ind, short=True)} {y}", fmt(one(ind, "year", "territory", ym))))
+    last = int(df["month"].max()) if len(df) else 0
+    y0 = model.sc.run.start_year
+    when = f"début {y0} → fin {y0 + last // 12 - 1}" if last and last % 12 == 0 else f"mois 0 → {last}"
+    for scale, name in (("qpv", "en QPV"), ("outside_qpv", "hors QPV")):
+        v0 = one("q1_share_tenants", "month", scale, 0)
+        v1 = one("q1_share_tenants", "month", scale, last)
+        rows.append((f"{label('q1_share_tenants', short=True)} {name}, {when}", f"{_pct(v0)} → {_pct(v1)}"))
+    d0 = one("dissimilarity_q1", "month", "neighbourhood", 0, terr)
+    d1 = one("dissimilarity_q1", "month", "neighbourhood", last, terr)
+    rows.append((f"{label('dissimilarity_q1', short=True)}, {when}", f"{_num(d0, 3)} → {_num(d1, 3)}"))
+    n_re = len(model.rehousing.log.get("household", []))
+    if n_re:
+        rows.append((label("rehoused", short=True), _num(n_re)))
+    return rows
+
+
+__all__ = ["write_run", "write_parquet", "summary", "rehousing_frame", "quartile_frame"]
