@@ -159,19 +159,20 @@ class Allocator:
         self.month_refusals = 0
 
     # ------------------------------------------------------------------------------------ helpers
-    def _cbl_nbhds(self, month: int) -> tuple[set[int] | None, float]:
-        """Neighbourhoods under choice-based letting this month (None = all) and the apply rate."""
+    def _cbl_nbhds(self, month: int) -> tuple[set[int] | None, tuple[float, float]]:
+        """Neighbourhoods under choice-based letting this month (None = all) and the applying
+        behaviour (apply rate, selectivity) of the lever in force (defaults for stale vacancies)."""
         terr = self.model.territory
         out: set[int] = set()
-        rate = 0.15
+        behaviour = (0.15, 3.0)
         for start, end, c in self.cbl:
             if start <= month <= end:
-                rate = c.apply_rate
+                behaviour = (c.apply_rate, c.selectivity)
                 if not c.neighbourhoods:
-                    return None, rate
+                    return None, behaviour
                 for name in c.neighbourhoods:
                     out.update(terr.neighbourhoods_named(name))
-        return out, rate
+        return out, behaviour
 
     def _mix_targets(self) -> set[int]:
         """Residences where only non-Q1 candidates are proposed, under the grid in force."""
@@ -350,12 +351,12 @@ class Allocator:
                     idx, rc = idx[ok], rc[ok]
                 burden = rc / np.maximum(pool.incm[idx], 1.0)
                 if advert is not None and idx.size:
-                    nb, in_qpv, attr, rf, apply_rate, rng = advert
+                    nb, in_qpv, attr, rf, (apply_rate, selectivity), rng = advert
                     w = pool.wish[idx]
                     z = (rf.intercept + rf.qpv * in_qpv + rf.unattractive * (1.0 - attr)
                          + rf.qpv_solvency * in_qpv * (pool.quart[idx] / 3.0) + rf.burden * burden
                          + rf.off_wish * ((w >= 0) & (w != nb)))
-                    applied = rng.random(idx.size) < apply_rate / (1.0 + np.exp(z))
+                    applied = rng.random(idx.size) < apply_rate * (1.0 + np.exp(z)) ** -selectivity
                     idx, rc, burden = idx[applied], rc[applied], burden[applied]
                 take = min(K - len(found), idx.size)
                 if take:

@@ -32,7 +32,7 @@ def vacate(model, d: np.ndarray) -> None:
             model.log.add(ev.SOLD_DWELLING, -1, d[i], r)
     dw.status[d] = status
     free = d[status == VACANT]
-    dw.reserved[free] = model.rehousing.reserve(len(free))
+    dw.reserved[free] = model.rehousing.reserve(free)
 
 
 def move_in(model, h: int, d: int, rent_m2: float, kind: int) -> None:

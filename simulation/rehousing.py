@@ -24,21 +24,40 @@ class Rehousing:
         self.spec = model.sc.rehousing
         self.credit = 0.0
         self.pending = 0
+        self.pending_landlords = np.empty(0, np.int16)
         self.log: dict[str, list] = {k: [] for k in (
             "month", "household", "from_residence", "dwelling", "residence", "outside_qpv",
             "new_dwelling", "other_landlord", "remaining_cost_before", "remaining_cost_after",
             "reduction", "quartile", "forced")}
 
     # --------------------------------------------------------------------------- flow reservation
-    def reserve(self, n: int) -> np.ndarray:
-        """Which of n new vacancies are reserved for rehousing (deterministic share of the flow)."""
+    def reserve(self, d: np.ndarray) -> np.ndarray:
+        """Which of the new vacancies d are reserved for rehousing: a deterministic share of the flow,
+        taken from the stock of the landlords that demolish unless the strategy aims at rehousing
+        with other landlords too (inter-landlord rehousing)."""
+        n = d.size
         if self.pending == 0 or n == 0 or self.spec.vacancy_share == 0:
             return np.zeros(n, bool)
-        s = self.spec.vacancy_share
-        c = self.credit + s * np.arange(1, n + 1)
-        take = np.floor(c) > np.floor(np.concatenate(([self.credit], c[:-1])))
-        self.credit = float(c[-1] % 1.0)
+        if self.spec.target_other_landlord > 0:
+            inside = np.ones(n, bool)
+        else:
+            inside = np.isin(self.model.dwellings.landlord[d], self.pending_landlords)
+        k = int(inside.sum())
+        take = np.zeros(n, bool)
+        if k:
+            s = self.spec.vacancy_share
+            c = self.credit + s * np.arange(1, k + 1)
+            prev = np.concatenate(([self.credit], c[:-1]))
+            take[np.flatnonzero(inside)] = np.floor(c) > np.floor(prev)
+            self.credit = float(c[-1] % 1.0)
         return take
+
+    def _update_pending(self) -> None:
+        hh, dw = self.model.households, self.model.dwellings
+        todo = np.flatnonzero(hh.rehouse)
+        self.pending = int(todo.size)
+        self.pending_landlords = np.unique(dw.landlord[np.maximum(hh.dwelling[todo], 0)]) \
+            if todo.size else np.empty(0, np.int16)
 
     # ---------------------------------------------------------------------------------- flagging
     def flag(self, h: np.ndarray) -> None:
@@ -60,7 +79,7 @@ class Rehousing:
             start_application(m, h, m.streams["works"])
             hh.app_expiry[h] = 10**9
             compute_keys(m, h)
-        self.pending = int(hh.rehouse.sum())
+        self._update_pending()
 
     def accept_prob(self, h: int, d: int, rc_new: float) -> float:
         """Probability that a to-be-rehoused household accepts dwelling d at remaining cost rc_new."""
@@ -79,7 +98,7 @@ class Rehousing:
         """One offer per to-be-rehoused household this month, on the reserved vacancies."""
         m = self.model
         hh, dw, terr = m.households, m.dwellings, m.territory
-        self.pending = int(hh.rehouse.sum())
+        self._update_pending()
         reserved = np.flatnonzero((dw.status == VACANT) & dw.reserved)
         if self.pending == 0:
             dw.reserved[reserved] = False
@@ -104,7 +123,7 @@ class Rehousing:
                 self._rehouse(h, d, rc, red, forced=False)
         still = np.array([d for d in stale if d in set(avail)], np.int64)
         dw.reserved[still] = False
-        self.pending = int(hh.rehouse.sum())
+        self._update_pending()
 
     def _log_offer(self, h, d, accepted) -> None:
         a = self.model.allocator
@@ -154,7 +173,9 @@ class Rehousing:
         score = (3.0 * max(0.0, sp.target_outside_qpv - st["out"] / n) * out
                  + 2.0 * max(0.0, sp.target_new_dwellings - st["new"] / n) * new
                  + 2.0 * max(0.0, sp.target_other_landlord - st["ol"] / n) * other_ll
-                 + float(hh.attachment[h]) * same_nb + 0.3 * ~terr.nb_qpv[dw.nbhd[c]] * (sp.target_outside_qpv > 0)
+                 + float(hh.attachment[h]) * same_nb
+                 # without a target, the usual practice: close by, in the landlord's QPV stock
+                 + 0.5 * terr.nb_qpv[dw.nbhd[c]] * (sp.target_outside_qpv == 0)
                  - 0.004 * np.maximum(rc - before, 0.0))
         j = int(np.argmax(score))
         return int(c[j]), float(rc[j]), float(red[j])

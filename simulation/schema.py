@@ -412,7 +412,10 @@ class ChoiceLettingSpec(Dated):
 
     neighbourhoods: list[str] = Field(default_factory=list)
     apply_rate: Share = Field(0.15, description="probability that an eligible applicant who would "
-                              "accept the dwelling sees the advert and applies (assumption)")
+                              "surely accept the dwelling sees the advert and applies (assumption)")
+    selectivity: PosFloat = Field(3.0, le=10, description="applicants choose among many adverts: the "
+                                  "probability of applying is apply_rate x P(accept)^selectivity "
+                                  "(assumption; 1 = no more selective than answering an offer)")
 
 
 class OccupancyReviewSpec(Dated):
@@ -445,8 +448,8 @@ class AllocationSpec(Strict):
     scoring_from: Date | None = Field(None, description="date the grid starts to apply")
     mix_rules: MixRulesSpec = MixRulesSpec()
     legal_quotas: LegalQuotasSpec | None = None
-    rehousing_precedence: bool = Field(True, description="renewal-rehousing households come first "
-                                       "in the ordinary flow too")
+    rehousing_precedence: bool = Field(False, description="renewal-rehousing households also apply "
+                                       "in the ordinary flow, ranked first (precedence for rehousing)")
     relet_delay_months: int = Field(1, ge=0, le=12, description="months between a tenant leaving and "
                                     "the dwelling being let again (notice and repairs; assumption)")
     advertise_after_months: int = Field(3, ge=1, le=60, description="a dwelling nobody took is "
@@ -540,7 +543,7 @@ WorkSpec = Annotated[Union[DemolitionSpec, ReconstitutionSpec, RehabilitationSpe
 class RehousingSpec(Strict):
     """Rehousing strategy for tenants of residences to be demolished."""
 
-    vacancy_share: Share = Field(0.25, description="share of the vacancy flow reserved for rehousing "
+    vacancy_share: Share = Field(0.5, description="share of the vacancy flow reserved for rehousing "
                                  "while households remain to be rehoused (assumption)")
     offers_max: int = Field(3, ge=1, le=10, description="offers before the last one is imposed")
     target_outside_qpv: Share = Field(0.0, description="share of rehousings to aim outside QPV")
