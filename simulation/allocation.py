@@ -332,13 +332,14 @@ class Allocator:
         apply_rate x P(would not refuse). Returns [(position, remaining cost, burden)]."""
         found = []
         n = pool.n
-        start, chunk = 0, FIRST_CHUNK
+        start, chunk, batch = 0, FIRST_CHUNK, BATCH
         while start < n and len(found) < K:
             end = min(n, start + chunk)
             idx = np.flatnonzero(mask[start:end])
-            if idx.size > BATCH:      # evaluate a few at a time: only K are needed
-                idx = idx[:BATCH]
+            if idx.size > batch:      # evaluate a few at a time: only K are needed
+                idx = idx[:batch]
                 end = start + int(idx[-1]) + 1
+                batch *= 4
             else:
                 chunk *= 8
             if idx.size:

@@ -145,7 +145,8 @@ def fig_q1_neighbourhoods(df: pd.DataFrame, path: Path, scenario_name: str,
     handles, labels_ = ax.get_legend_handles_labels()
     ax.legend(handles, labels_, loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize=9,
               title="Quartier (valeur finale décroissante)" if len(named) == len(areas)
-              else "5 plus hauts et 5 plus bas", title_fontsize=9)
+              else "5 plus hautes et 5 plus basses en fin de période\n(autres quartiers en gris)",
+              title_fontsize=9)
     return _finish(fig, ax, path)
 
 

@@ -81,12 +81,14 @@ def group_median(values: np.ndarray, groups: np.ndarray, n_groups: int,
     return out
 
 
-def _mid(sorted_values: np.ndarray) -> float:
-    """Median of an already sorted array."""
-    n = sorted_values.size
+def _median(values: np.ndarray) -> float:
+    """Median by partial sort (linear time); NaN when empty."""
+    n = values.size
     if n == 0:
         return float("nan")
-    return float(0.5 * (sorted_values[(n - 1) // 2] + sorted_values[n // 2]))
+    lo, hi = (n - 1) // 2, n // 2
+    part = np.partition(values, (lo, hi))
+    return float(0.5 * (part[lo] + part[hi]))
 
 
 def shares(flag: np.ndarray, groups: np.ndarray, n_groups: int) -> np.ndarray:
@@ -184,10 +186,14 @@ class Observer:
             else:
                 res_v, nb_v, t_v, q_v, o_v = num, num_nb, num_t, num_q, num_o
         else:
+            qs = ctx["qpv"]
+            t_v, q_v, o_v = _median(v), _median(v[qs]), _median(v[~qs])
+            if self.model.month % self.model.sc.observation.fine_medians_every_months:
+                self.emit("territory", terr.name, name, t_v, period)
+                self.emit("qpv", "qpv", name, q_v, period)
+                self.emit("outside_qpv", "outside_qpv", name, o_v, period)
+                return
             order = np.argsort(v)
-            sv = v[order]
-            qs = ctx["qpv"][order]
-            t_v, q_v, o_v = _mid(sv), _mid(sv[qs]), _mid(sv[~qs])
             nb_v = group_median(v, ctx["nb"], terr.n_nbhd, order)
             res_v = group_median(v, ctx["res"], terr.n_res, order) \
                 if self.model.sc.observation.residence_scale else None
@@ -222,9 +228,8 @@ class Observer:
         self._all_scales("residual_income_median", residual, "median", ctx)
         revenue = dw.rent_m2[occ] * dw.surface[occ] + m.sls[occ]
         self._all_scales("rent_revenue", revenue, "sum", ctx)
-        order_b, order_r = np.argsort(burden), np.argsort(residual)
-        qk = q.astype(np.int64)
-        med_b, med_r = group_median(burden, qk, 4, order_b), group_median(residual, qk, 4, order_r)
+        med_b = [_median(burden[q == k]) for k in range(4)]
+        med_r = [_median(residual[q == k]) for k in range(4)]
         for k in range(4):
             self.emit("territory", name, f"rent_burden_median_q{k + 1}", med_b[k])
             self.emit("territory", name, f"residual_income_median_q{k + 1}", med_r[k])

@@ -42,20 +42,24 @@ def step(model) -> None:
     emp = hh.employed[alive]
     adults = hh.adults[alive]
     age = hh.age[alive]
-    kids_u = hh.kids_u14[alive]
-    kids_o = hh.kids_14p[alive]
+    # competing risks, each a slice of [0, 1); only households under the total hazard are examined
+    p_job = np.where(emp, monthly(le.job_loss_rate), monthly(le.job_find_rate))
     mort = 1.0 - (1.0 - np.minimum(np.exp(le.mortality_gompertz_a + le.mortality_gompertz_b * age), 1.0)) \
         ** (1.0 / 12.0)
-    # competing risks, each a slice of [0, 1)
-    p_job = np.where(emp, monthly(le.job_loss_rate), monthly(le.job_find_rate))
     p_death = mort * adults
     p_birth = np.where(age < 42, np.where(adults > 1, monthly(le.birth_rate_couple),
                                            monthly(le.birth_rate_single)), 0.0)
+    kids_u = hh.kids_u14[alive]
+    kids_o = hh.kids_14p[alive]
     p_age = kids_u * monthly(le.child_ageing_rate)
     p_leave = kids_o * monthly(le.child_leave_rate)
     p_sep = np.where(adults > 1, monthly(le.separation_rate), 0.0)
-    edges = np.cumsum(np.vstack([p_job, p_death, p_birth, p_age, p_leave, p_sep]), axis=0)
-    which = (u[None, :] >= edges).sum(axis=0)   # 0 job, 1 death, 2 birth, 3 child 14, 4 leave, 5 sep, 6 none
+    total = p_job + p_death + p_birth + p_age + p_leave + p_sep
+    hit = np.flatnonzero(u < total)
+    edges = np.cumsum(np.vstack([p_job[hit], p_death[hit], p_birth[hit], p_age[hit], p_leave[hit],
+                                 p_sep[hit]]), axis=0)
+    which = np.full(n, 6, np.int8)  # 0 job, 1 death, 2 birth, 3 child 14, 4 leave, 5 sep, 6 none
+    which[hit] = (u[hit][None, :] >= edges).sum(axis=0)
 
     job = which == 0
     lose = job & emp

@@ -297,7 +297,8 @@ class SingleRentSpec(Dated):
 
     eur_m2: PosFloat | None = Field(None, description="EUR/m2/month; none = revenue-neutral, the "
                                     "stock's mean rent per m2 on the start date")
-    by_financing: bool = Field(False, description="one rate per financing type instead of one overall")
+    by_financing: bool = Field(True, description="one rate per financing type (PLAI, PLUS, ...), as in "
+                               "Rennes; false = one rate for the whole stock")
 
 
 class RebalancingSpec(Dated):
@@ -566,6 +567,9 @@ class RehousingSpec(Strict):
 
 class ObservationSpec(Strict):
     residence_scale: bool = Field(True, description="collect indicators per residence too")
+    fine_medians_every_months: int = Field(1, ge=1, le=12, description="medians per neighbourhood "
+                                           "and residence every N months (12: each December), to save "
+                                           "time on large territories; other indicators stay monthly")
     fragile_threshold: PosFloat = Field(1.25, description="composite fragility score >= this: fragile")
     balanced_threshold: PosFloat = Field(0.85, description="composite <= this: balanced")
 
