@@ -56,7 +56,7 @@ def apl(model, income: np.ndarray, size: np.ndarray, adults: np.ndarray, rent: n
     rate = a.participation_rate / (1.0 + a.participation_rate_size_decline * (size - 1))
     floor = (a.income_floor + a.income_floor_per_person * (size - 1)) * g
     benefit = lc - a.min_participation * g - rate * np.maximum(income - floor, 0.0) / 12.0
-    return np.where(benefit >= a.min_payment, benefit, 0.0)
+    return np.where(benefit >= a.min_payment * g, benefit, 0.0)
 
 
 def surcharge(model, income, size, financing, surface, is_qpv) -> np.ndarray:

@@ -94,6 +94,10 @@ def validate_raw(raw: dict, path: Path | str = "<scenario>") -> Scenario:
         if alloc.get("scoring") is not None:
             raise ScenarioError(f"{path}: allocation: give either scoring or scoring_file, not both")
         gpath = Path(alloc["scoring_file"])
+        if not gpath.is_file():
+            raise ScenarioError(f"{path}: allocation.scoring_file: grid file '{gpath}' not found; give a "
+                                "path relative to the scenario file that names it (shipped grids are in "
+                                f"{SCENARIO_DIR / 'scoring'})")
         grid = _read_yaml(gpath, "scoring grid")
         try:
             ScoringGrid.model_validate(grid)
@@ -118,8 +122,12 @@ def _model_at(model: type[BaseModel], loc: tuple) -> type[BaseModel] | None:
             return None
         field = cur.model_fields.get(part)
         if field is None:
-            # a tagged-union member name such as 'demolition'
-            return cur
+            # a tagged-union member named by its tag, such as 'rehabilitation'
+            tagged = _tag_models().get(part)
+            if tagged is None:
+                return cur
+            cur = tagged
+            continue
         ann = field.annotation
         cur = _unwrap(ann, typing)
     return cur if isinstance(cur, type) and issubclass(cur, BaseModel) else None
@@ -167,6 +175,15 @@ def format_validation_error(e: ValidationError, path, root: type[BaseModel]) -> 
     extra = f" (and {len(e.errors()) - 1} more problem{'s' if len(e.errors()) > 2 else ''})" \
         if len(e.errors()) > 1 else ""
     return f"{path}: {field}: {msg}{extra}"
+
+
+def _tag_models() -> dict[str, type[BaseModel]]:
+    """Works entries by their `type:` tag."""
+    import typing
+
+    from .schema import WorkSpec
+    union = typing.get_args(WorkSpec)[0]
+    return {typing.get_args(m.model_fields["type"].annotation)[0]: m for m in typing.get_args(union)}
 
 
 _UNION_TAGS = {"demolition", "reconstitution", "rehabilitation", "diversification", "sale"}
