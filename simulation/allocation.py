@@ -85,6 +85,7 @@ class Pool:
         self._gap = al.max_size_gap
         self._fit: dict[int, np.ndarray] = {}
         self._base: dict[tuple, np.ndarray] = {}
+        self._under: dict[tuple, np.ndarray] = {}
         self._masks: dict[tuple, np.ndarray] = {}
 
     def mask(self, fin: int, typ: int, waiver: float | None, kind: str | None, need: int) -> np.ndarray:
@@ -123,10 +124,13 @@ class Pool:
                 if typ == 5:
                     fit |= self.size >= MAX_BUCKET
                 self._fit[typ] = fit
-            ceil = rents.ceiling(self._model, self.size, np.full(self.n, fin))
-            if waiver is not None:
-                ceil = ceil * waiver
-            b = fit & ((self.inc <= ceil) | self.rehouse)
+            under = self._under.get((fin, waiver))
+            if under is None:
+                m = self._model
+                ceil = m.ceiling_table[fin] * m.ceiling_growth * (waiver or 1.0)
+                under = (self.inc <= ceil[np.minimum(self.size, ceil.size) - 1]) | self.rehouse
+                self._under[(fin, waiver)] = under
+            b = fit & under
             self._base[k] = b
         return b
 
