@@ -39,13 +39,12 @@ class Pool:
     """This month's applicants in one array sorted best key first, with the columns a vacancy reads
     gathered once per month, and cached masks of who fits each (financing, typology) pair."""
 
-    def __init__(self, model):
+    def __init__(self, model, previous: np.ndarray | None = None):
         hh = model.households
         a = model.sc.rents.apl
         al = model.sc.allocation
         g = model.ceiling_growth
-        app = np.flatnonzero(hh.applying)
-        ids = app[np.argsort(-hh.key[app], kind="stable")]
+        ids = self.order(model, previous)
         self.ids = ids
         self.n = ids.size
         sz = hh.size[ids].astype(np.int64)
@@ -87,6 +86,28 @@ class Pool:
         self._base: dict[tuple, np.ndarray] = {}
         self._under: dict[tuple, np.ndarray] = {}
         self._masks: dict[tuple, np.ndarray] = {}
+
+    @staticmethod
+    def order(model, previous: np.ndarray | None) -> np.ndarray:
+        """Pending applicants, best key first, ties by household id. Last month's order is reused:
+        households still applying whose key did not change keep their order, and those (re)keyed
+        since are merged in; a full sort happens when many keys moved (January, a new grid)."""
+        hh = model.households
+        rekeyed = np.unique(np.concatenate(model.rekeyed)) if model.rekeyed else np.empty(0, np.int64)
+        model.rekeyed = []
+        sort_key = lambda ids: -hh.key[ids] + 1e-9 * ids    # ascending = best first; ids unique
+        if previous is None or rekeyed.size > 0.3 * max(previous.size, 1):
+            app = np.flatnonzero(hh.applying)
+            return app[np.argsort(sort_key(app), kind="stable")]
+        moved = np.zeros(hh.n, bool)
+        moved[rekeyed] = True
+        kept = previous[hh.applying[previous] & ~moved[previous]]
+        new = rekeyed[hh.applying[rekeyed]]
+        if new.size == 0:
+            return kept
+        new = new[np.argsort(sort_key(new), kind="stable")]
+        pos = np.searchsorted(sort_key(kept), sort_key(new), side="left")
+        return np.insert(kept, pos, new)
 
     def mask(self, fin: int, typ: int, waiver: float | None, kind: str | None, need: int) -> np.ndarray:
         """Who is still in the pool, fits the dwelling (base), belongs to the holder's public (kind)
@@ -161,6 +182,7 @@ class Allocator:
             "month", "dwelling", "household", "holder", "rank", "p_refuse", "accepted", "advertised")}
         self.month_offers = 0
         self.month_refusals = 0
+        self.pool: Pool | None = None
 
     # ------------------------------------------------------------------------------------ helpers
     def _cbl_nbhds(self, month: int) -> tuple[set[int] | None, tuple[float, float]]:
@@ -206,7 +228,7 @@ class Allocator:
                 h.outside_qpv = h.outside_qpv_q1 = h.in_qpv = h.in_qpv_q2q4 = 0
             for c in self.commissions:
                 c.outside_qpv = c.outside_qpv_q1 = 0
-        pool = Pool(m)
+        pool = Pool(m, self.pool.ids if self.pool is not None else None)
         self.pool = pool
         mix_targets = self._mix_targets()
         rng_commission = m.streams["allocation"]

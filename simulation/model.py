@@ -36,7 +36,7 @@ class HousingModel(mesa.Model):
         self.streams = dict(zip(STREAMS, self.rng.spawn(len(STREAMS))))
         self.ledger = {"start": 0, "entered": 0, "left": 0}
         self.year_exits = 0
-        self.pool_dirty = True
+        self.rekeyed: list[np.ndarray] = []   # households whose ranking key was set since the last pool
         self.quartile_thresholds = np.array([0.0, 0.0, 0.0])
         self.quartile_history: list[tuple] = []
 

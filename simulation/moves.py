@@ -53,7 +53,6 @@ def move_in(model, h: int, d: int, rent_m2: float, kind: int) -> None:
     dw.reserved[d] = False
     dw.refused[d] = 0
     model.log.add(kind, h, d, int(dw.residence[d]), old)
-    model.pool_dirty = True
 
 
 def leave(model, h: np.ndarray, event: int) -> None:
@@ -75,4 +74,3 @@ def leave(model, h: np.ndarray, event: int) -> None:
     hh.applying[h] = False
     hh.rehouse[h] = False
     model.ledger["left"] += int(h.size)
-    model.pool_dirty = True

@@ -111,4 +111,3 @@ def start_application(model, h: np.ndarray, rng: np.random.Generator) -> None:
     hh.app_date[h] = model.month
     hh.app_expiry[h] = model.month + rng.geometric(1 / life, len(h))
     hh.refusals[h] = 0
-    model.pool_dirty = True

@@ -79,7 +79,7 @@ def compute_keys(model, h: np.ndarray) -> None:
     if model.sc.allocation.rehousing_precedence:
         static += REHOUSING_PRECEDENCE_POINTS * hh.rehouse[h]
     hh.key[h] = static - grid.points_per_month * hh.app_date[h]
-    model.pool_dirty = True
+    model.rekeyed.append(np.asarray(h, np.int64))
 
 
 def refresh(model) -> None:
