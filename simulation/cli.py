@@ -61,7 +61,8 @@ def build_parser() -> argparse.ArgumentParser:
     r.add_argument("--seed", type=_int_at_least(0), help="master seed (overrides run.seed)")
     r.add_argument("--years", type=_int_at_least(1), help="horizon in years (overrides run.years)")
     r.add_argument("--out", metavar="DIR", help="output folder (default outputs/<name>-seed<N>-<date>)")
-    r.add_argument("--quiet", action="store_true", help="no progress bar nor summary table")
+    r.add_argument("--quiet", action="store_true",
+                   help="no progress bar nor summary table (the output folder is still printed)")
 
     d = sub.add_parser("demo", help="run the built-in baseline scenario")
     d.add_argument("--out", metavar="DIR", help="output folder (default outputs/<name>-seed<N>-<date>)")
@@ -125,8 +126,9 @@ def _run(scenario: str | Path, seed: int | None, years: int | None, out: str | N
         model.run()
     timings["run"] = time.perf_counter() - t
 
+    indicators = model.indicators()
     try:
-        write_run(model, out_dir, timings, str(path))
+        write_run(model, out_dir, timings, str(path), indicators=indicators)
     except OSError as e:
         raise UserError(f"cannot write outputs to {out_dir}: {e.strerror or e}") from None
 
@@ -137,7 +139,7 @@ def _run(scenario: str | Path, seed: int | None, years: int | None, out: str | N
                             f"{sc.run.start_year + sc.run.years - 1})", title_justify="left")
         table.add_column("Indicateur")
         table.add_column("Valeur", justify="right")
-        for k, v in summary(model):
+        for k, v in summary(model, indicators):
             table.add_row(k, v)
         console.print(table)
         console.print(f"Temps : construction {timings['build']:.1f} s, simulation {timings['run']:.1f} s")

@@ -69,8 +69,10 @@ def quartile_frame(model) -> pd.DataFrame:
     })
 
 
-def write_run(model, out_dir: Path | str, timings: dict, scenario_path: str | Path | None) -> dict:
-    """Write every output of a finished run into out_dir; return the manifest (with `files`)."""
+def write_run(model, out_dir: Path | str, timings: dict, scenario_path: str | Path | None,
+              indicators: pd.DataFrame | None = None) -> dict:
+    """Write every output of a finished run into out_dir; return the manifest (with `files`).
+    `indicators`, if given, is model.indicators() already computed (saves recomputing it)."""
     t0 = time.perf_counter()
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
@@ -81,7 +83,7 @@ def write_run(model, out_dir: Path | str, timings: dict, scenario_path: str | Pa
     p.write_text(scenario_to_yaml(sc), encoding="utf-8")
     files.append(p)
 
-    ind = model.indicators()
+    ind = model.indicators() if indicators is None else indicators
     sp = trajectories.spells(model)
     tables = {
         "indicators": ind,
@@ -143,11 +145,16 @@ def _num(v: float, decimals: int = 0) -> str:
     return s.replace(",", "\u202f").replace(".", ",")
 
 
-def summary(model) -> list[tuple[str, str]]:
+def summary(model, indicators: pd.DataFrame | None = None) -> list[tuple[str, str]]:
     """Headline figures of a run as (French label, formatted value): the last full year's flows,
     vacancy, tension, refusals and legal indicators; Q1 shares of tenants in and outside QPV and the
     dissimilarity index at the start (month 0, 1 January of the first year) and at the end."""
-    df = model.indicators()
+    df = model.indicators() if indicators is None else indicators
+    needed = ("allocations", "turnover_rate", "vacancy_rate", "applications_per_allocation", "refusal_rate",
+              "q1_share_allocations_outside_qpv", "q2q4_share_allocations_in_qpv",
+              "priority_share_allocations", "q1_share_tenants", "dissimilarity_q1")
+    df = df.loc[df["indicator"].isin(needed) & df["scale"].isin(("territory", "qpv", "outside_qpv"))
+                | ((df["indicator"] == "dissimilarity_q1") & (df["scale"] == "neighbourhood"))]
     terr = model.territory.name
     rows: list[tuple[str, str]] = []
 

@@ -42,6 +42,9 @@ _REASONS = tuple(ev.EVENT_NAMES) + ("initial", "initial", "still_there")
 _REASON_CATEGORIES = ("initial", "applied", "formed", "allocated", "transferred", "rehoused",
                       "returned", "exit", "death", "lapse", "forced_exit", "still_there")
 
+# reason code -> index in _REASON_CATEGORIES (-1 for codes that never end or start a spell)
+_REASON_INDEX = np.array([_REASON_CATEGORIES.index(r) if r in _REASON_CATEGORIES else -1 for r in _REASONS])
+
 _STARTS_APPLICANT = (ev.APPLIED, ev.FORMED, _INIT_APPLICANT)
 _STARTS_TENANT = ev.MOVES_IN + (_INIT_TENANT,)
 _RELEVANT = (ev.APPLIED, ev.FORMED) + ev.MOVES_IN + ev.LEAVES
@@ -125,7 +128,6 @@ def spells(model) -> pd.DataFrame:
     in_qpv = pd.array(np.where(tenant, np.asarray(terr.nb_qpv)[np.maximum(nb, 0)], False), dtype="boolean")
     in_qpv[~tenant] = pd.NA
 
-    reasons = np.asarray(_REASONS, dtype=object)
     return pd.DataFrame({
         "household": Hs.astype(np.int64),
         "spell": spell_no.astype(np.int32),
@@ -136,25 +138,31 @@ def spells(model) -> pd.DataFrame:
         "residence": pd.Categorical.from_codes(res, categories=list(terr.res_names)),
         "neighbourhood": pd.Categorical.from_codes(nb, categories=list(terr.nb_names)),
         "in_qpv": in_qpv,
-        "start_reason": pd.Categorical(reasons[C[starts]], categories=list(_REASON_CATEGORIES)),
-        "end_reason": pd.Categorical(reasons[end_code[starts]], categories=list(_REASON_CATEGORIES)),
+        "start_reason": pd.Categorical.from_codes(_REASON_INDEX[C[starts]], categories=list(_REASON_CATEGORIES)),
+        "end_reason": pd.Categorical.from_codes(_REASON_INDEX[end_code[starts]],
+                                                categories=list(_REASON_CATEGORIES)),
     })
 
 
-def area_at(sp: pd.DataFrame, month: int, n_households: int) -> tuple[np.ndarray, np.ndarray]:
+def _spell_arrays(sp: pd.DataFrame) -> dict[str, np.ndarray]:
+    kind = sp["kind"].cat.codes.to_numpy()
+    qpv = sp["in_qpv"].to_numpy(dtype=bool, na_value=False)
+    return {"start": sp["start_month"].to_numpy(), "end": sp["end_month"].to_numpy(),
+            "household": sp["household"].to_numpy(), "kind": kind,
+            "area": np.where(kind == TENANT_SPELL, np.where(qpv, QPV, OUTSIDE_QPV), OUTSIDE_SH)}
+
+
+def area_at(sp: pd.DataFrame | dict, month: int, n_households: int) -> tuple[np.ndarray, np.ndarray]:
     """(area code, spell kind) of every household at the end of `month` (-1 where no spell covers
     it: not yet entered, dead or lapsed). Area codes index AREA_TYPES."""
-    start = sp["start_month"].to_numpy()
-    end = sp["end_month"].to_numpy()
+    a = _spell_arrays(sp) if isinstance(sp, pd.DataFrame) else sp
+    start, end = a["start"], a["end"]
     cover = np.flatnonzero((start <= month) & ((end > month) | (end < 0)))
-    kind = sp["kind"].cat.codes.to_numpy()[cover]
-    qpv = sp["in_qpv"].to_numpy(dtype=bool, na_value=False)[cover]
-    area = np.where(kind == TENANT_SPELL, np.where(qpv, QPV, OUTSIDE_QPV), OUTSIDE_SH)
-    h = sp["household"].to_numpy()[cover]
+    h = a["household"][cover]
     a_out = np.full(n_households, -1, np.int64)
     k_out = np.full(n_households, -1, np.int64)
-    a_out[h] = area
-    k_out[h] = kind
+    a_out[h] = a["area"][cover]
+    k_out[h] = a["kind"][cover]
     return a_out, k_out
 
 
@@ -185,19 +193,21 @@ def transitions(model, sp: pd.DataFrame | None = None) -> pd.DataFrame:
     first_month = np.full(n, np.iinfo(np.int64).max)
     first_month[hh[first]] = sp["start_month"].to_numpy()[first]
     # households that stop being followed: death or lapse of an application (once each at most)
-    end_reason = sp["end_reason"].astype(str).to_numpy()
-    term = np.isin(end_reason, ("death", "lapse"))
+    end_reason = sp["end_reason"].cat.codes.to_numpy()
+    death, lapse = _REASON_CATEGORIES.index("death"), _REASON_CATEGORIES.index("lapse")
+    term = (end_reason == death) | (end_reason == lapse)
     term_month = np.full(n, np.iinfo(np.int64).max)
     term_month[hh[term]] = sp["end_month"].to_numpy()[term]
     term_area = np.full(n, -1, np.int64)
-    term_area[hh[term]] = np.where(end_reason[term] == "death", DIED, OUTSIDE_SH)
+    term_area[hh[term]] = np.where(end_reason[term] == death, DIED, OUTSIDE_SH)
+    arrays = _spell_arrays(sp)
 
     n_from, n_to = 3, 4
     rows = []
-    a_prev, k_prev = area_at(sp, 0, n)
+    a_prev, k_prev = area_at(arrays, 0, n)
     for k in range(1, years + 1):
         b0, b1 = 12 * (k - 1), 12 * k
-        a_next, k_next = area_at(sp, b1, n)
+        a_next, k_next = area_at(arrays, b1, n)
         followed = np.isin(k_prev, (APPLICANT_SPELL, TENANT_SPELL))
         entrant = (first_month > b0) & (first_month <= b1)
         sel = np.flatnonzero(followed | entrant)
