@@ -3,6 +3,7 @@
     peuplement run SCENARIO [--seed N] [--years N] [--out DIR] [--quiet]
     peuplement demo [--out DIR] [--quiet]
     peuplement validate FILE...
+    peuplement compare BASELINE VARIANT... [--seeds N] [--years N] [--from-year Y] [--out FILE]
 
 User errors (bad scenario, missing file, unwritable --out, bad option value) print one line
 `peuplement: error: <message>` on stderr and exit with status 2, never a traceback.
@@ -67,6 +68,18 @@ def build_parser() -> argparse.ArgumentParser:
     d = sub.add_parser("demo", help="run the built-in baseline scenario")
     d.add_argument("--out", metavar="DIR", help="output folder (default outputs/<name>-seed<N>-<date>)")
     d.add_argument("--quiet", action="store_true", help="no progress bar nor summary table")
+
+    c = sub.add_parser("compare", help="run a baseline and variants over several seeds and print "
+                       "each variant's effect with a 90 % band")
+    c.add_argument("scenarios", metavar="SCENARIO", nargs="+",
+                   help="the baseline first, then the variants (files or built-in names)")
+    c.add_argument("--seeds", type=_int_at_least(1), default=5, help="number of seeds (1..N), default 5")
+    c.add_argument("--years", type=_int_at_least(1), help="horizon in years (overrides run.years)")
+    c.add_argument("--from-year", type=_int_at_least(1900), dest="from_year",
+                   help="average yearly figures from this year on (default: all years)")
+    c.add_argument("--workers", type=_int_at_least(1), help="processes (default: one per core)")
+    c.add_argument("--out", metavar="FILE", help="also write the long table (scenario, seed, metric, "
+                   "value) to this CSV file")
 
     v = sub.add_parser("validate", help="check scenario files without running them")
     v.add_argument("files", metavar="FILE", nargs="+")
@@ -147,6 +160,58 @@ def _run(scenario: str | Path, seed: int | None, years: int | None, out: str | N
     return 0
 
 
+def _compare(scenarios: list[str], seeds: int, years: int | None, from_year: int | None,
+             workers: int | None, out: str | None) -> int:
+    from rich.console import Console
+    from rich.table import Table
+
+    from .compare import HEADLINES, compare, effects
+
+    if len(scenarios) < 2:
+        raise UserError("compare needs a baseline and at least one variant")
+    paths = [find_scenario(s) for s in scenarios]
+    names = [load_scenario(p).name for p in paths]   # validates every file before running anything
+    if len(set(names)) < len(names):
+        raise UserError("two scenarios have the same name; give each variant its own name: field")
+    console = Console()
+    if out is not None:
+        _prepare_out(str(Path(out).parent or "."), "compare", 0)
+    console.print(f"{len(paths)} scénarios x {seeds} graines…")
+    table = compare(paths, list(range(1, seeds + 1)), years=years, from_year=from_year, workers=workers)
+    if out is not None:
+        table.to_csv(out, index=False)
+    eff = effects(table, names[0])
+    t = Table(title=f"Effets par rapport à « {names[0]} » (moyenne sur {seeds} graines, "
+                    "bande à 90 % des écarts appariés)", title_justify="left")
+    t.add_column("Indicateur")
+    t.add_column(names[0], justify="right")
+    for n in names[1:]:
+        t.add_column(n, justify="right")
+    for metric, label in HEADLINES.items():
+        rows = eff[eff["metric"] == metric].set_index("scenario")
+        if rows.empty:
+            continue
+        cells = [_fmt(rows.loc[names[0], "mean"])]
+        for n in names[1:]:
+            r = rows.loc[n]
+            cells.append(f"{_fmt(r['effect'], sign=True)} [{_fmt(r['effect_p05'], sign=True)} ; "
+                         f"{_fmt(r['effect_p95'], sign=True)}]")
+        t.add_row(label, *cells)
+    console.print(t)
+    if out is not None:
+        print(f"Table écrite dans {out}")
+    return 0
+
+
+def _fmt(v, sign=False) -> str:
+    import math
+    if v is None or (isinstance(v, float) and math.isnan(v)):
+        return "–"
+    if abs(v) >= 100:
+        return f"{v:+,.0f}" if sign else f"{v:,.0f}"
+    return f"{v:+.3f}" if sign else f"{v:.3f}"
+
+
 def _validate(files: list[str]) -> int:
     failed = 0
     for f in files:
@@ -173,6 +238,8 @@ def main(argv: list[str] | None = None) -> int:
             return _run(builtin("baseline"), None, None, args.out, args.quiet)
         if args.command == "validate":
             return _validate(args.files)
+        if args.command == "compare":
+            return _compare(args.scenarios, args.seeds, args.years, args.from_year, args.workers, args.out)
     except (ScenarioError, UserError) as e:
         _fail(str(e))
     except KeyboardInterrupt:
