@@ -250,7 +250,7 @@ class Allocator:
         L = lambda arr: arr[vac].tolist()
         v_typ, v_fin, v_res, v_nb, v_ll, v_surf, v_since = (
             L(dw.typology), L(dw.financing), L(dw.residence), L(dw.nbhd), L(dw.landlord),
-            L(dw.surface), L(dw.vacant_since))
+            L(dw.surface), L(dw.listed_since))
         qpv_l = terr.nb_qpv.tolist()
         status = dw.status
         for i, d in enumerate(vac.tolist()):

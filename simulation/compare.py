@@ -82,18 +82,18 @@ def metrics(model: HousingModel, from_year: int | None = None) -> dict[str, floa
 
 
 def _rehousing_fates(model) -> dict[str, float]:
-    """Of the households flagged to be rehoused, the share who left social housing instead,
-    by income quartile at flagging (fact 4: the solvent leave)."""
+    """Of the households flagged to be rehoused, the share who left social housing instead of
+    being rehoused, by income quartile when flagged (fact 4: the solvent leave)."""
     e = model.events()
     flagged = e[e["event"] == "to_rehouse"]
     if flagged.empty:
         return {"to_rehouse_q34_left_share": float("nan"), "to_rehouse_q1_left_share": float("nan")}
     h = flagged["household"].to_numpy()
-    q = model.flag_quartiles if hasattr(model, "flag_quartiles") else None
-    if q is None:
-        q = model.quartile(model.households.income_uc[h])
-    left = set(e[(e["event"].isin(["exit", "death", "forced_exit"])) & e["household"].isin(h)]["household"])
-    gone = np.array([x in left for x in h])
+    q = np.array([model.rehousing.flag_quartile[int(x)] for x in h])
+    # left instead of being rehoused: an exit (or forced exit) and no rehousing
+    rehoused = set(e[e["event"] == "rehoused"]["household"])
+    left = set(e[(e["event"].isin(["exit", "forced_exit"])) & e["household"].isin(h)]["household"])
+    gone = np.array([x in left and x not in rehoused for x in h])
     res = {}
     for name, sel in (("to_rehouse_q34_left_share", q >= 2), ("to_rehouse_q1_left_share", q == 0)):
         res[name] = float(gone[sel].mean()) if sel.any() else float("nan")

@@ -20,6 +20,7 @@ def vacate(model, d: np.ndarray) -> None:
     dw.reduction[d] = 0.0
     dw.refused[d] = 0
     dw.vacant_since[d] = model.month
+    dw.listed_since[d] = model.month
     res = dw.residence[d]
     frozen = dw.doomed[d]
     status = np.where(frozen, FROZEN, VACANT).astype(np.int8)
@@ -47,6 +48,7 @@ def move_in(model, h: int, d: int, rent_m2: float, kind: int) -> None:
     hh.applying[h] = False
     hh.entry_month[h] = model.month
     hh.refusals[h] = 0
+    hh.review_points[h] = 0.0     # occupancy-review precedence is spent on this move
     dw.status[d] = OCCUPIED
     dw.tenant[d] = h
     dw.rent_m2[d] = rent_m2

@@ -25,6 +25,7 @@ class Rehousing:
         self.credit = 0.0
         self.pending = 0
         self.pending_landlords = np.empty(0, np.int16)
+        self.flag_quartile: dict[int, int] = {}   # household -> income quartile (0 = Q1) when flagged
         self.log: dict[str, list] = {k: [] for k in (
             "month", "household", "from_residence", "dwelling", "residence", "outside_qpv",
             "new_dwelling", "other_landlord", "remaining_cost_before", "remaining_cost_after",
@@ -38,10 +39,14 @@ class Rehousing:
         n = d.size
         if self.pending == 0 or n == 0 or self.spec.vacancy_share == 0:
             return np.zeros(n, bool)
+        dw, terr = self.model.dwellings, self.model.territory
         if self.spec.target_other_landlord > 0:
             inside = np.ones(n, bool)
         else:
-            inside = np.isin(self.model.dwellings.landlord[d], self.pending_landlords)
+            inside = np.isin(dw.landlord[d], self.pending_landlords)
+        if self.spec.target_outside_qpv > 0:
+            # a strategy aiming off the site leaves the site's own vacancies to ordinary allocation
+            inside &= ~terr.nb_renewal[dw.nbhd[d]]
         k = int(inside.sum())
         take = np.zeros(n, bool)
         if k:
@@ -69,6 +74,7 @@ class Rehousing:
             return
         hh.rehouse[h] = True
         hh.rehouse_res[h] = dw.residence[hh.dwelling[h]]
+        self.flag_quartile.update(zip(h.tolist(), m.quartile(hh.income_uc[h]).tolist()))
         hh.rehouse_offers[h] = 0
         rc, _, _ = rents.costs(m, h, hh.dwelling[h])
         hh.rc_before[h] = rc
@@ -105,7 +111,12 @@ class Rehousing:
             return
         stale = reserved[m.month - dw.vacant_since[reserved] >= RELEASE_AFTER_MONTHS]
         todo = np.flatnonzero(hh.rehouse & (hh.state == TENANT))
-        todo = todo[np.lexsort((todo, hh.rehouse_res[todo]))]
+        if self.spec.target_outside_qpv > 0:
+            # a strategy aiming outside QPV serves the poorest first: they are the ones whose move
+            # changes the site's mix, and the cost cap makes the offers affordable to them
+            todo = todo[np.lexsort((todo, hh.income_uc[todo]))]
+        else:
+            todo = todo[np.lexsort((todo, hh.rehouse_res[todo]))]
         avail = list(reserved)
         rng = m.streams["rehousing"]
         for h in todo.tolist():
@@ -123,6 +134,7 @@ class Rehousing:
                 self._rehouse(h, d, rc, red, forced=False)
         still = np.array([d for d in stale if d in set(avail)], np.int64)
         dw.reserved[still] = False
+        dw.listed_since[still] = m.month   # back in the ordinary flow, not yet advertised
         self._update_pending()
 
     def _log_offer(self, h, d, accepted) -> None:
@@ -261,6 +273,7 @@ class Rehousing:
             if dd < 0:
                 continue
             moves.move_in(m, h, dd, float(rents.reletting_rent_m2(m, dd)[0]), ev.RETURNED)
+            dw.reduction[dd] = red
             hh.return_wish[h] = False
             free.remove(dd)
             q = int(m.quartile(np.array([hh.income_uc[h]]))[0])

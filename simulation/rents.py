@@ -166,7 +166,9 @@ def step(model) -> None:
 
 
 def eligible_income(model, income, size, d_fin, d_qpv) -> np.ndarray:
-    """Income under the dwelling's ceiling, or under the waived ceiling in QPV when that lever applies."""
+    """The income rule of eligibility: under the dwelling's ceiling, or under the waived ceiling in
+    QPV when that lever applies. (allocation.Pool.base applies the same rule to the whole pool at
+    once, one financing type at a time.)"""
     ceil = ceiling(model, size, d_fin)
     waiver = lever_active(model, "ceiling_waiver_qpv")
     if waiver is not None:

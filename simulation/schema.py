@@ -83,8 +83,10 @@ class RunSettings(Strict):
 class ResidenceSpec(Strict):
     name: str = Field(min_length=1)
     landlord: str = Field(description="name of one of territory.landlords")
-    year_built: int = Field(ge=1900, le=2100)
-    financing: Literal["PLAI", "PLUS", "PLS", "PLI"] = "PLUS"
+    year_built: int = Field(ge=1900, le=2100, description="year of completion; sets the era's rent, "
+                            "typology mix and surfaces (pre-1977 estates are larger)")
+    financing: Literal["PLAI", "PLUS", "PLS", "PLI"] = Field(
+        "PLUS", description="financing type: rent level and income ceilings (old HLM/O stock is PLUS)")
     dwellings: int = Field(gt=0, le=100_000, description="number of dwellings at the base scale")
     typology: dict[Literal["T1", "T2", "T3", "T4", "T5"], NonNegFloat] | None = Field(
         None, description="shares of T1..T5; default by era (rents.typology_by_era)")
@@ -96,8 +98,8 @@ class ResidenceSpec(Strict):
 
 class NeighbourhoodSpec(Strict):
     name: str = Field(min_length=1)
-    is_qpv: bool = False
-    is_renewal_site: bool = False
+    is_qpv: bool = Field(False, description="priority neighbourhood of urban policy (QPV)")
+    is_renewal_site: bool = Field(False, description="QPV with an urban renewal project (NPNRU)")
     attractiveness: Share = Field(0.5, description="0 = stigmatised, 1 = sought after (assumption)")
     residences: list[ResidenceSpec] = Field(min_length=1)
 
@@ -110,7 +112,8 @@ class NeighbourhoodSpec(Strict):
 
 class LandlordSpec(Strict):
     name: str = Field(min_length=1)
-    kind: Literal["OPH", "ESH", "SEM"] = "ESH"
+    kind: Literal["OPH", "ESH", "SEM"] = Field("ESH", description="public office (OPH), social "
+                                                "housing company (ESH) or mixed company (SEM)")
 
 
 class TerritorySpec(Strict):
@@ -202,7 +205,7 @@ class LifeEventsSpec(Strict):
     separation_apply_share: Share = Field(0.40, description="share of separating partners who apply")
     mortality_gompertz_a: float = Field(-10.6, description="annual mortality q = exp(a + b * age) "
                                         "(INSEE life tables, order of magnitude)")
-    mortality_gompertz_b: PosFloat = Field(0.095)
+    mortality_gompertz_b: PosFloat = Field(0.095, description="per year of age (same source)")
 
 
 class ExitsSpec(Strict):
@@ -242,7 +245,8 @@ class RefusalSpec(Strict):
     """Logit of the probability that a candidate refuses an offer (assumption, calibrated on
     france.yaml refusal: 20-50 % of offers refused)."""
 
-    intercept: float = Field(-2.6)
+    intercept: float = Field(-2.6, description="baseline log-odds of refusing (calibrated: ~41 % of "
+                             "offers refused on the stylised town)")
     qpv: float = Field(0.6, description="stigma of QPV addresses")
     unattractive: float = Field(1.2, description="x (1 - attractiveness)")
     qpv_solvency: float = Field(0.9, description="x solvency (0 for Q1 .. 1 for Q4) in QPV: "
@@ -285,7 +289,7 @@ class AplSpec(Strict):
 class SurchargeSpec(Strict):
     """Supplément de loyer de solidarité (SLS) for tenants over the ceiling; QPV exempt by law."""
 
-    enabled: bool = True
+    enabled: bool = Field(True, description="apply the SLS (it is the law; false to test its absence)")
     threshold: PosFloat = Field(1.2, description="income / ceiling above which SLS is due")
     reference_eur_m2: NonNegFloat = Field(0.25, description="EUR/m2/month, zone 3 SLR (legal scale)")
     coefficient_slope: NonNegFloat = Field(0.27, description="CDR = slope * income/ceiling - 0.33")
@@ -361,7 +365,9 @@ class RentsSpec(Strict):
 
 class HolderSpec(Strict):
     name: str
-    kind: Literal["prefect", "action_logement", "municipality", "landlord"]
+    kind: Literal["prefect", "action_logement", "municipality", "landlord"] = Field(
+        description="whom it proposes: prefect -> priority households, action_logement -> employees "
+                    "of contributing firms, municipality -> local households, landlord -> anyone")
     flow_share: Share = Field(description="share of each landlord's yearly flow of vacancies")
 
 
@@ -369,8 +375,9 @@ class ScoringCriterion(Strict):
     criterion: Literal["priority", "hosted_or_homeless", "overcrowded", "underoccupied",
                        "rent_burden_high", "q1", "q2", "transfer", "transfer_leaving_qpv",
                        "single_parent", "not_in_work", "action_logement", "renewal_rehousing",
-                       "local"]
-    points: float = Field(ge=-1000, le=1000)
+                       "local"] = Field(description="household situation that earns the points "
+                                        "(see scoring.criterion_mask)")
+    points: float = Field(ge=-1000, le=1000, description="points added to the score (negative allowed)")
 
 
 class ScoringGrid(Strict):
@@ -411,7 +418,8 @@ class LegalQuotasSpec(Dated):
 class ChoiceLettingSpec(Dated):
     """Choice-based letting (location choisie) for the listed neighbourhoods (all if empty)."""
 
-    neighbourhoods: list[str] = Field(default_factory=list)
+    neighbourhoods: list[str] = Field(default_factory=list, description="neighbourhood names; "
+                                      "empty = the whole territory")
     apply_rate: Share = Field(0.15, description="probability that an eligible applicant who would "
                               "surely accept the dwelling sees the advert and applies (assumption)")
     selectivity: PosFloat = Field(3.0, le=10, description="applicants choose among many adverts: the "
@@ -424,7 +432,9 @@ class OccupancyReviewSpec(Dated):
     requests precedence."""
 
     situations: list[Literal["overcrowded", "underoccupied", "leaving_qpv", "over_ceiling"]] = Field(
-        default_factory=lambda: ["overcrowded", "underoccupied"])
+        default_factory=lambda: ["overcrowded", "underoccupied"],
+        description="situations reviewed (ELAN: over/under-occupation, income over the ceiling; "
+                    "leaving_qpv: QPV tenants, a local priority)")
     uptake: Share = Field(0.3, description="share of flagged tenants who then ask a transfer")
     points: NonNegFloat = Field(60.0, description="score points given to reviewed transfer requests")
 
@@ -493,9 +503,11 @@ class ReconstitutionSpec(Strict):
     date: Date
     neighbourhood: str
     landlord: str
-    dwellings: int = Field(gt=0)
-    financing: Literal["PLAI", "PLUS", "PLS", "PLI"] = "PLAI"
-    rent_m2: PosFloat | None = None
+    dwellings: int = Field(gt=0, description="dwellings delivered (scaled with the territory)")
+    financing: Literal["PLAI", "PLUS", "PLS", "PLI"] = Field(
+        "PLAI", description="financing of the new residence (reconstitution is mostly PLAI, GLOSSARY)")
+    rent_m2: PosFloat | None = Field(None, description="EUR/m2/month at start-year prices; default "
+                                     "from the delivery year's era x financing")
     name: str | None = None
 
     _v = field_validator("date", mode="before")(lambda v: _check_date(v))
@@ -505,7 +517,8 @@ class RehabilitationSpec(Strict):
     type: Literal["rehabilitation"]
     date: Date
     residence: str
-    attractiveness_gain: float = Field(0.15, ge=0, le=1)
+    attractiveness_gain: float = Field(0.15, ge=0, le=1, description="added to the residence's "
+                                       "attractiveness (assumption)")
     rent_change: float = Field(0.05, ge=-0.5, le=1.0, description="relative change of rents")
 
     _v = field_validator("date", mode="before")(lambda v: _check_date(v))
@@ -515,9 +528,11 @@ class DiversificationSpec(Strict):
     type: Literal["diversification"]
     date: Date
     neighbourhood: str
-    dwellings: int = Field(gt=0)
-    financing: Literal["PLS", "PLI"] = "PLI"
-    rent_m2: PosFloat | None = None
+    dwellings: int = Field(gt=0, description="intermediate dwellings delivered (scaled with the territory)")
+    financing: Literal["PLS", "PLI"] = Field("PLI", description="intermediate financing: higher "
+                                             "rents and ceilings attract other profiles")
+    rent_m2: PosFloat | None = Field(None, description="EUR/m2/month at start-year prices; default "
+                                     "from era x financing")
     attractiveness_gain: float = Field(0.05, ge=0, le=1, description="gain for the neighbourhood")
     landlord: str | None = None
     name: str | None = None

@@ -64,6 +64,7 @@ DWELLING_COLUMNS: dict[str, tuple[type, object, str]] = {
     "status": (np.int8, VACANT, "occupied / vacant / frozen / demolished / sold"),
     "tenant": (np.int32, -1, "household index of the tenant, -1 if none"),
     "vacant_since": (np.int32, 0, "month the dwelling fell vacant"),
+    "listed_since": (np.int32, 0, "month it entered the ordinary flow (after a rehousing reservation)"),
     "reserved": (np.bool_, False, "taken out of the ordinary flow for renewal rehousing"),
     "refused": (np.int16, 0, "offers refused since it fell vacant"),
     "doomed": (np.bool_, False, "planned for demolition: no longer re-let (planned vacancy)"),

@@ -160,4 +160,5 @@ def add_dwellings(dw: Dwellings, terr: Territory, rents: RentsSpec, r: int, k: i
     dw.rent_m2[idx] = terr.res_rent_m2[r]
     dw.status[idx] = status
     dw.vacant_since[idx] = month
+    dw.listed_since[idx] = month
     return idx
