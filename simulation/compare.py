@@ -3,6 +3,7 @@ the spread across seeds. Runs go to worker processes (one per core by default)."
 
 from __future__ import annotations
 
+import multiprocessing
 import os
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
@@ -117,7 +118,8 @@ def compare(paths: list[str | Path], seeds: list[int], years: int | None = None,
     jobs = [(str(p), s, years, from_year) for p in paths for s in seeds]
     workers = workers or min(len(jobs), os.cpu_count() or 1)
     if workers > 1:
-        with ProcessPoolExecutor(workers) as ex:
+        # forkserver: forking a multi-threaded parent (a notebook, a test runner) can deadlock
+        with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("forkserver")) as ex:
             results = list(ex.map(_one, jobs))
     else:
         results = [_one(j) for j in jobs]

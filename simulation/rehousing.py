@@ -257,12 +257,21 @@ class Rehousing:
 
     # ---------------------------------------------------------------------------- right to return
     def on_delivery(self, d: np.ndarray) -> None:
-        """New dwellings on a renewal site are offered first to rehoused households wishing to return."""
+        """New dwellings: on a renewal site they are offered first to rehoused households wishing to
+        return; while households remain to be rehoused under a new-dwelling target, the rest are
+        reserved for rehousing (released to the ordinary flow if unused)."""
         m = self.model
         hh, dw, terr = m.households, m.dwellings, m.territory
         nb = int(dw.nbhd[d[0]])
-        if not terr.nb_renewal[nb]:
-            return
+        if terr.nb_renewal[nb]:
+            self._returns(d, nb)
+        if self.pending and self.spec.target_new_dwellings > 0:
+            free = d[dw.status[d] == VACANT]
+            dw.reserved[free] = True
+
+    def _returns(self, d: np.ndarray, nb: int) -> None:
+        m = self.model
+        hh, dw, terr = m.households, m.dwellings, m.territory
         want = np.flatnonzero(hh.return_wish & (hh.state == TENANT) & (hh.rehouse_res >= 0))
         want = want[terr.res_nbhd[hh.rehouse_res[want]] == nb]
         free = list(d.tolist())
