@@ -29,7 +29,7 @@ def month_of_year(month: int) -> int:
 
 MAX_BUCKET = 6           # households of 6+ persons share the last bucket
 FIRST_CHUNK = 1024        # first slice of the sorted pool scanned for a vacancy
-BATCH = 16                # eligible candidates whose affordability is evaluated at once
+BATCH = 64                # eligible candidates whose affordability is evaluated at once
 
 # allocation kinds in the allocation log
 KIND_NAMES = ("external", "transfer", "rehousing", "return")
@@ -47,7 +47,7 @@ class Pool:
         ids = self.order(model, previous)
         self.ids = ids
         self.n = ids.size
-        sz = hh.size[ids].astype(np.int64)
+        sz = hh.size_of(ids).astype(np.int64)
         adults = hh.adults[ids].astype(np.int64)
         dep = np.maximum(sz - adults, 0)
         inc = hh.income[ids]

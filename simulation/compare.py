@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import multiprocessing
 import os
+import threading
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
@@ -20,6 +21,9 @@ HEADLINES = {
     "q1_share_tenants_qpv_end": "Part Q1 des locataires en QPV (fin)",
     "q1_share_tenants_outside_qpv_end": "Part Q1 des locataires hors QPV (fin)",
     "q1_share_tenants_site_end": "Part Q1 des locataires du site en renouvellement (fin)",
+    "q1_share_tenants_qpv_mean": "Part Q1 des locataires en QPV (moyenne de la période)",
+    "q1_share_tenants_outside_qpv_mean": "Part Q1 des locataires hors QPV (moyenne de la période)",
+    "q1_share_tenants_site_mean": "Part Q1 des locataires du site (moyenne de la période)",
     "q1_share_allocations_outside_qpv": "Attributions hors QPV aux Q1 ou relogés (moyenne annuelle)",
     "q2q4_share_allocations_in_qpv": "Attributions en QPV aux Q2-Q4 (moyenne annuelle)",
     "q1_share_allocations_qpv": "Part Q1 des attributions en QPV",
@@ -68,6 +72,13 @@ def metrics(model: HousingModel, from_year: int | None = None) -> dict[str, floa
         "vacancy_rate_end": at(mo, "vacancy_rate", "territory"),
         "rent_revenue_end": at(mo, "rent_revenue", "territory"),
     }
+    # the same shares averaged over every month from `from_year` on: less noisy than one month
+    mm = df[(df["period"] == "month")]
+    if from_year is not None:
+        mm = mm[mm["year"] >= from_year]
+    out["q1_share_tenants_qpv_mean"] = at(mm, "q1_share_tenants", "qpv")
+    out["q1_share_tenants_outside_qpv_mean"] = at(mm, "q1_share_tenants", "outside_qpv")
+    out["q1_share_tenants_site_mean"] = at(mm, "q1_share_tenants", "neighbourhood", site)
     offers = model.offers()
     if from_year is not None and len(offers):
         offers = offers[offers["month"] > (from_year - model.sc.run.start_year) * 12]
@@ -118,8 +129,10 @@ def compare(paths: list[str | Path], seeds: list[int], years: int | None = None,
     jobs = [(str(p), s, years, from_year) for p in paths for s in seeds]
     workers = workers or min(len(jobs), os.cpu_count() or 1)
     if workers > 1:
-        # forkserver: forking a multi-threaded parent (a notebook, a test runner) can deadlock
-        with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("forkserver")) as ex:
+        # fork is the cheapest and works from any script; a multi-threaded parent (a test runner,
+        # some notebooks) must not fork, so it goes through a fork server
+        method = "forkserver" if threading.active_count() > 1 else "fork"
+        with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context(method)) as ex:
             results = list(ex.map(_one, jobs))
     else:
         results = [_one(j) for j in jobs]

@@ -25,8 +25,7 @@ def setup(model) -> None:
 def update_quartiles(model) -> None:
     """Quartile thresholds of income per UC among pending applicants (Q1 = poorest 25 %)."""
     hh = model.households
-    pool = hh.applying
-    inc = hh.income_uc[pool]
+    inc = hh.income_uc_of(np.flatnonzero(hh.applying))
     if inc.size >= 4:
         model.quartile_thresholds = np.quantile(inc, [0.25, 0.5, 0.75])
     model.quartile_history.append((model.month, *map(float, model.quartile_thresholds)))
@@ -62,7 +61,7 @@ def request_transfers(model, rng) -> None:
     h = dw.tenant[occ]
     cand = ~hh.applying[h] & ~hh.rehouse[h]
     occ, h = occ[cand], h[cand]
-    size = hh.size[h]
+    size = hh.size_of(h)
     rooms = dw.typology[occ]
     burden = model.burden_of(h)
     qpv = terr.nb_qpv[dw.nbhd[occ]]

@@ -17,7 +17,7 @@ def hazard(model, h: np.ndarray, d: np.ndarray) -> np.ndarray:
     """Yearly exit rate of tenants h living in dwellings d."""
     e = model.sc.behaviour.exits
     hh, terr = model.households, model.territory
-    q = model.quartile(hh.income_uc[h])
+    q = model.quartile(hh.income_uc_of(h))
     mult = np.asarray(e.quartile_multipliers)[q]
     tension = (model.sc.behaviour.demand.market_tension / e.reference_tension) ** (-e.tension_elasticity)
     attr = terr.residence_attractiveness()[model.dwellings.residence[d]]

@@ -214,7 +214,7 @@ class Observer:
         res = dw.residence[occ].astype(np.int64)
         ctx = self._context(nb, res)
         qpv = ctx["qpv"]
-        inc_uc = hh.income_uc[t]
+        inc_uc = hh.income_uc_of(t)
         q = m.quartile(inc_uc)
         q1 = q == 0
         rc, burden, residual = rents.costs(m, t, occ)
@@ -357,9 +357,9 @@ class Observer:
         occ = np.flatnonzero(dw.status == OCCUPIED)
         t = dw.tenant[occ]
         res = dw.residence[occ].astype(np.int64)
-        size = hh.size[t]
+        size = hh.size_of(t)
         rent = dw.rent_m2[occ] * dw.surface[occ]
-        flags = [m.quartile(hh.income_uc[t]) == 0, ~hh.employed[t], (hh.adults[t] == 1) & (size > 1),
+        flags = [m.quartile(hh.income_uc_of(t)) == 0, ~hh.employed[t], (hh.adults[t] == 1) & (size > 1),
                  rents.apl(m, hh.income[t], size, hh.adults[t], rent) > 0]
         comp = np.zeros(terr.n_res)
         k = 0

@@ -74,7 +74,7 @@ class Rehousing:
             return
         hh.rehouse[h] = True
         hh.rehouse_res[h] = dw.residence[hh.dwelling[h]]
-        self.flag_quartile.update(zip(h.tolist(), m.quartile(hh.income_uc[h]).tolist()))
+        self.flag_quartile.update(zip(h.tolist(), m.quartile(hh.income_uc_of(h)).tolist()))
         hh.rehouse_offers[h] = 0
         rc, _, _ = rents.costs(m, h, hh.dwelling[h])
         hh.rc_before[h] = rc
@@ -114,7 +114,7 @@ class Rehousing:
         if self.spec.target_outside_qpv > 0:
             # a strategy aiming outside QPV serves the poorest first: they are the ones whose move
             # changes the site's mix, and the cost cap makes the offers affordable to them
-            todo = todo[np.lexsort((todo, hh.income_uc[todo]))]
+            todo = todo[np.lexsort((todo, hh.income_uc_of(todo)))]
         else:
             todo = todo[np.lexsort((todo, hh.rehouse_res[todo]))]
         avail = list(reserved)
@@ -150,7 +150,7 @@ class Rehousing:
         hh, dw, terr = m.households, m.dwellings, m.territory
         sp = self.spec
         gap = m.sc.allocation.max_size_gap
-        size = int(hh.size[h])
+        size = int(hh.size_of(h))
         fit = np.abs(dw.typology[cands].astype(int) - min(size, 6)) <= gap
         if size > 6:
             fit |= dw.typology[cands] == 5
@@ -203,7 +203,7 @@ class Rehousing:
         cur = int(hh.dwelling[h])
         rent_m2 = float(rents.reletting_rent_m2(m, d)[0])
         from_res = int(hh.rehouse_res[h])
-        quart = int(m.quartile(np.array([hh.income_uc[h]]))[0])
+        quart = int(m.quartile(np.array([hh.income_uc_of(h)]))[0])
         nb, res = int(dw.nbhd[d]), int(dw.residence[d])
         in_qpv = bool(m.territory.nb_qpv[nb])
         moves.move_in(m, h, d, rent_m2, ev.REHOUSED)
@@ -224,7 +224,7 @@ class Rehousing:
         if cur is None:  # called before the move by the ordinary allocation
             cur = int(hh.dwelling[h])
         if quart is None:
-            quart = int(m.quartile(np.array([hh.income_uc[h]]))[0])
+            quart = int(m.quartile(np.array([hh.income_uc_of(h)]))[0])
         L = self.log
         old_ll = int(dw.landlord[cur]) if cur >= 0 else -1
         for k, v in (("month", m.month), ("household", h),
@@ -285,7 +285,7 @@ class Rehousing:
             dw.reduction[dd] = red
             hh.return_wish[h] = False
             free.remove(dd)
-            q = int(m.quartile(np.array([hh.income_uc[h]]))[0])
+            q = int(m.quartile(np.array([hh.income_uc_of(h)]))[0])
             m.allocator.log_allocation(dd, h, -1, 3, q, bool(hh.priority[h]), 0, 1, 1, False, rc,
                                        rc / max(float(hh.income[h]) / 12.0, 1.0), bool(terr.nb_qpv[nb]), nb,
                                        int(dw.residence[dd]))

@@ -74,7 +74,7 @@ def costs(model, h: np.ndarray, d: np.ndarray, rent_m2: np.ndarray | None = None
     """(remaining cost EUR/month, rent burden, residual income EUR/UC/month) for households h in
     dwellings d (aligned arrays). `rent_m2` overrides the dwellings' rent (e.g. a new lease)."""
     hh, dw = model.households, model.dwellings
-    size = hh.size[h]
+    size = hh.size_of(h)
     adults = hh.adults[h]
     income = hh.income[h]
     rm2 = dw.rent_m2[d] if rent_m2 is None else rent_m2
@@ -161,7 +161,7 @@ def step(model) -> None:
     occ = np.flatnonzero(dw.status == OCCUPIED)
     t = dw.tenant[occ]
     model.sls = np.zeros(dw.n)
-    model.sls[occ] = surcharge(model, hh.income[t], hh.size[t], dw.financing[occ], dw.surface[occ],
+    model.sls[occ] = surcharge(model, hh.income[t], hh.size_of(t), dw.financing[occ], dw.surface[occ],
                                model.territory.nb_qpv[dw.nbhd[occ]])
 
 

@@ -33,7 +33,7 @@ def criterion_mask(model, name: str, h: np.ndarray) -> np.ndarray:
     hh, dw, terr = model.households, model.dwellings, model.territory
     tenant = hh.state[h] == TENANT
     d = np.where(tenant, hh.dwelling[h], 0)
-    size = hh.size[h]
+    size = hh.size_of(h)
     rooms = np.where(tenant, dw.typology[d], 0)
     if name == "priority":
         return hh.priority[h]
@@ -47,7 +47,7 @@ def criterion_mask(model, name: str, h: np.ndarray) -> np.ndarray:
         b = model.burden_of(h)
         return b > 0.35
     if name in ("q1", "q2"):
-        q = model.quartile(hh.income_uc[h])
+        q = model.quartile(hh.income_uc_of(h))
         return q == (0 if name == "q1" else 1)
     if name == "transfer":
         return tenant

@@ -124,6 +124,16 @@ class Households(Columns):
     def income_uc(self) -> np.ndarray:
         return self.income / self.uc
 
+    # the same for chosen rows only: whole-column properties cost O(all households ever created)
+    def size_of(self, h) -> np.ndarray:
+        return (self._adults[h] + self._kids_u14[h] + self._kids_14p[h]).astype(np.int16)
+
+    def uc_of(self, h) -> np.ndarray:
+        return 1.0 + 0.5 * (self._adults[h] - 1 + self._kids_14p[h]) + 0.3 * self._kids_u14[h]
+
+    def income_uc_of(self, h) -> np.ndarray:
+        return self._income[h] / self.uc_of(h)
+
 
 class Dwellings(Columns):
     SPEC = DWELLING_COLUMNS

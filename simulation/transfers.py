@@ -29,7 +29,7 @@ class OccupancyReview:
         """Tenants h (in dwellings d) in one of the review's situations."""
         m = self.model
         hh, dw, terr = m.households, m.dwellings, m.territory
-        size, rooms = hh.size[h], dw.typology[d]
+        size, rooms = hh.size_of(h), dw.typology[d]
         out = np.zeros(h.size, bool)
         for s in self.spec.situations:
             if s == "overcrowded":
