@@ -13,6 +13,7 @@ APPLIED, TRANSFER_REQUEST, ALLOCATED, TRANSFERRED, REHOUSED, RETURNED, EXIT, DEA
 EVENT_NAMES = ("applied", "transfer_request", "allocated", "transferred", "rehoused", "returned",
                "exit", "death", "lapse", "transfer_lapse", "formed", "forced_exit", "demolished",
                "sold", "to_rehouse")
+_SCALAR = (int, np.integer)
 MOVES_IN = (ALLOCATED, TRANSFERRED, REHOUSED, RETURNED)
 LEAVES = (EXIT, DEATH, LAPSE, FORCED_EXIT)
 
@@ -26,7 +27,7 @@ class EventLog:
 
     def add(self, event: int, h, d=-1, r=-1, other=-1) -> None:
         """Record one event for one household or a batch (arrays broadcast together)."""
-        if isinstance(h, (int, np.integer)) and np.ndim(d) == 0 and np.ndim(r) == 0:
+        if isinstance(h, _SCALAR) and isinstance(d, _SCALAR) and isinstance(r, _SCALAR):
             # the common single-move case, kept cheap
             self._single.append((self.model.month, event, int(h), int(d), int(r), int(other)))
             return

@@ -82,11 +82,12 @@ class Columns:
         for name, (dt, fill, _) in self.SPEC.items():
             setattr(self, "_" + name, np.full(self._cap, fill, dtype=dt))
 
-    def __getattr__(self, name):  # only reached for column names: the live view of n rows
-        spec = type(self).SPEC
-        if name in spec:
-            return self.__dict__["_" + name][: self.n]
-        raise AttributeError(name)
+    def __init_subclass__(cls, **kw):
+        """Each column becomes a property returning the live view of the n rows in use."""
+        super().__init_subclass__(**kw)
+        for name in cls.SPEC:
+            setattr(cls, name, property(lambda self, _k="_" + name: self.__dict__[_k][: self.n],
+                                        doc=cls.SPEC[name][2]))
 
     def add(self, k: int) -> np.ndarray:
         """Append k rows with default values; return their indices."""
