@@ -98,14 +98,14 @@ class Pool:
         sort_key = lambda ids: -hh.key[ids] + 1e-9 * ids    # ascending = best first; ids unique
         if previous is None or rekeyed.size > 0.3 * max(previous.size, 1):
             app = np.flatnonzero(hh.applying)
-            return app[np.argsort(sort_key(app), kind="stable")]
+            return app[np.argsort(sort_key(app))]      # keys are unique: any sort gives one order
         moved = np.zeros(hh.n, bool)
         moved[rekeyed] = True
         kept = previous[hh.applying[previous] & ~moved[previous]]
         new = rekeyed[hh.applying[rekeyed]]
         if new.size == 0:
             return kept
-        new = new[np.argsort(sort_key(new), kind="stable")]
+        new = new[np.argsort(sort_key(new))]
         pos = np.searchsorted(sort_key(kept), sort_key(new), side="left")
         return np.insert(kept, pos, new)
 
@@ -324,14 +324,18 @@ class Allocator:
         quart = int(pool.quart[p])
         rehouse = bool(pool.rehouse[p])
         wait = m.month - int(hh.app_date[h])
+        red = 0.0
         if rehouse:
             kind_code, kind = ev.REHOUSED, 2
-            m.rehousing.record_rehousing(h, d, rc)
+            rc, red = m.rehousing.capped(h, rc)
+            burden = rc / max(float(hh.income[h]) / 12.0, 1.0)
+            m.rehousing.record_rehousing(h, d, rc, red=red)
         elif pool.tenant[p]:
             kind_code, kind = ev.TRANSFERRED, 1
         else:
             kind_code, kind = ev.ALLOCATED, 0
         moves.move_in(m, h, d, rent_m2, kind_code)
+        m.dwellings.reduction[d] = red
         q1_or_re = quart == 0 or rehouse
         self.holders[k].record(in_qpv, q1_or_re, quart > 0)
         self.commissions[int(m.dwellings.landlord[d])].record(in_qpv, q1_or_re)

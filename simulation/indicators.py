@@ -82,13 +82,17 @@ def group_median(values: np.ndarray, groups: np.ndarray, n_groups: int,
 
 
 def _median(values: np.ndarray) -> float:
-    """Median by partial sort (linear time); NaN when empty."""
+    """Median by partial sort (linear time); NaN when empty. One partition at the upper middle
+    (numpy's fast single-kth selection); for an even count the lower middle is the largest value
+    below it."""
     n = values.size
     if n == 0:
         return float("nan")
-    lo, hi = (n - 1) // 2, n // 2
-    part = np.partition(values, (lo, hi))
-    return float(0.5 * (part[lo] + part[hi]))
+    hi = n // 2
+    part = np.partition(values, hi)
+    b = part[hi]
+    a = part[:hi].max() if n % 2 == 0 else b
+    return float(0.5 * (a + b))
 
 
 def shares(flag: np.ndarray, groups: np.ndarray, n_groups: int) -> np.ndarray:

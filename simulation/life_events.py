@@ -20,6 +20,20 @@ def monthly(rate: float) -> float:
     return 1.0 - (1.0 - rate) ** (1.0 / 12.0)
 
 
+_MORTALITY: dict[tuple, np.ndarray] = {}
+
+
+def _mortality_table(le) -> np.ndarray:
+    """Monthly death probability by whole year of age, from the Gompertz law q = exp(a + b * age)."""
+    k = (le.mortality_gompertz_a, le.mortality_gompertz_b)
+    t = _MORTALITY.get(k)
+    if t is None:
+        age = np.arange(121) + 0.5
+        t = 1.0 - (1.0 - np.minimum(np.exp(k[0] + k[1] * age), 1.0)) ** (1.0 / 12.0)
+        _MORTALITY[k] = t
+    return t
+
+
 def step(model) -> None:
     le = model.sc.behaviour.life_events
     hh = model.households
@@ -30,13 +44,16 @@ def step(model) -> None:
         return
     hh.age[alive] += np.float32(1.0 / 12.0)
 
-    # income: AR(1) transitory deviation around a trend, and employment transitions
-    rho = le.income_persistence ** (1.0 / 12.0)
-    sd = le.income_shock_sd * np.sqrt((1.0 - rho ** 2) / max(1.0 - le.income_persistence ** 2, 1e-9))
-    dev_old = hh.income_dev[alive]
-    dev_new = rho * dev_old + sd * rng.standard_normal(n)
-    hh.income_dev[alive] = dev_new
-    factor = np.exp(dev_new - dev_old) * (1.0 + le.income_growth) ** (1.0 / 12.0)
+    # income: AR(1) transitory deviation around a trend, updated each quarter (months 3, 6, 9, 12)
+    # with the quarter's persistence and growth; employment transitions every month
+    quarter = model.month % 3 == 0
+    if quarter:
+        rho = le.income_persistence ** 0.25
+        sd = le.income_shock_sd * np.sqrt((1.0 - rho ** 2) / max(1.0 - le.income_persistence ** 2, 1e-9))
+        dev_old = hh.income_dev[alive]
+        dev_new = rho * dev_old + sd * rng.standard_normal(n)
+        hh.income_dev[alive] = dev_new
+        factor = np.exp(dev_new - dev_old) * (1.0 + le.income_growth) ** 0.25
 
     u = rng.random(n)
     emp = hh.employed[alive]
@@ -44,9 +61,7 @@ def step(model) -> None:
     age = hh.age[alive]
     # competing risks, each a slice of [0, 1); only households under the total hazard are examined
     p_job = np.where(emp, monthly(le.job_loss_rate), monthly(le.job_find_rate))
-    mort = 1.0 - (1.0 - np.minimum(np.exp(le.mortality_gompertz_a + le.mortality_gompertz_b * age), 1.0)) \
-        ** (1.0 / 12.0)
-    p_death = mort * adults
+    p_death = _mortality_table(le)[np.minimum(age.astype(np.int64), 120)] * adults
     p_birth = np.where(age < 42, np.where(adults > 1, monthly(le.birth_rate_couple),
                                            monthly(le.birth_rate_single)), 0.0)
     kids_u = hh.kids_u14[alive]
@@ -64,9 +79,13 @@ def step(model) -> None:
     job = which == 0
     lose = job & emp
     find = job & ~emp
-    factor = np.where(lose, factor * le.out_of_work_income_ratio, factor)
-    factor = np.where(find, factor / le.out_of_work_income_ratio, factor)
-    hh.income[alive] *= factor
+    if quarter:
+        factor = np.where(lose, factor * le.out_of_work_income_ratio, factor)
+        factor = np.where(find, factor / le.out_of_work_income_ratio, factor)
+        hh.income[alive] *= factor
+    else:
+        hh.income[alive[lose]] *= le.out_of_work_income_ratio
+        hh.income[alive[find]] /= le.out_of_work_income_ratio
     hh.employed[alive[lose]] = False
     hh.employed[alive[find]] = True
 

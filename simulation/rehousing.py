@@ -85,7 +85,17 @@ class Rehousing:
             start_application(m, h, m.streams["works"])
             hh.app_expiry[h] = 10**9
             compute_keys(m, h)
+        else:
+            hh.applying[h] = False   # a pending transfer request is superseded by the rehousing
         self._update_pending()
+
+    def capped(self, h: int, rc: float) -> tuple[float, float]:
+        """(remaining cost, rent reduction) once the strategy's cap on the increase is applied."""
+        cap = self.spec.remaining_cost_cap
+        if cap is None:
+            return rc, 0.0
+        red = max(0.0, rc - float(self.model.households.rc_before[h]) - cap)
+        return rc - red, red
 
     def accept_prob(self, h: int, d: int, rc_new: float) -> float:
         """Probability that a to-be-rehoused household accepts dwelling d at remaining cost rc_new."""
@@ -165,7 +175,7 @@ class Rehousing:
         dw.reduction[c] = dw_red
         before = float(hh.rc_before[h])
         red = np.zeros(c.size)
-        if sp.remaining_cost_cap is not None:
+        if sp.remaining_cost_cap is not None:   # vectorised form of `capped`
             red = np.maximum(rc - before - sp.remaining_cost_cap, 0.0)
             rc = rc - red
             burden = rc / max(float(hh.income[h]) / 12.0, 1.0)

@@ -190,7 +190,8 @@ class PopulationSpec(Strict):
 class LifeEventsSpec(Strict):
     income_growth: float = Field(0.015, ge=-0.1, le=0.2, description="/year nominal income growth "
                                  "(assumption, close to rent indexation)")
-    income_shock_sd: NonNegFloat = Field(0.10, description="annual log-sd of persistent income shocks")
+    income_shock_sd: NonNegFloat = Field(0.10, description="annual log-sd of persistent income shocks "
+                                         "(applied each quarter with the quarter's share)")
     income_persistence: Share = Field(0.90, description="annual AR(1) persistence of income deviations")
     job_loss_rate: Share = Field(0.08, description="/year, employed -> not in work")
     job_find_rate: Share = Field(0.30, description="/year, not in work -> employed")
