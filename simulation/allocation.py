@@ -36,56 +36,21 @@ KIND_NAMES = ("external", "transfer", "rehousing", "return")
 
 
 class Pool:
-    """This month's applicants in one array sorted best key first, with the columns a vacancy reads
-    gathered once per month, and cached masks of who fits each (financing, typology) pair."""
+    """This month's applicants in one array sorted best key first (`ids`). The columns a vacancy
+    reads, and the cached masks of who fits what, are computed lazily for a growing prefix of that
+    order: vacancies are filled from the top of the pool, so most of it is never read."""
+
+    FIRST_ROWS = 4096
 
     def __init__(self, model, previous: np.ndarray | None = None):
-        hh = model.households
-        a = model.sc.rents.apl
-        al = model.sc.allocation
-        g = model.ceiling_growth
-        ids = self.order(model, previous)
-        self.ids = ids
-        self.n = ids.size
-        sz = hh.size_of(ids).astype(np.int64)
-        adults = hh.adults[ids].astype(np.int64)
-        dep = np.maximum(sz - adults, 0)
-        inc = hh.income[ids]
-        incm = inc / 12.0
-        uc = 1.0 + 0.5 * (adults - 1 + hh.kids_14p[ids]) + 0.3 * hh.kids_u14[ids]
-        self.key = hh.key[ids]
-        self.size = sz
-        self.inc = inc
-        self.incm = incm
-        self.quart = model.quartile(inc / uc)
-        self.q1 = self.quart == 0
-        self.priority = hh.priority[ids]
-        self.al = hh.al_employee[ids]
-        self.local = hh.local[ids]
-        self.tenant = hh.state[ids] == TENANT
-        self.rehouse = hh.rehouse[ids]
-        self.q1_or_rehouse = self.q1 | self.rehouse
-        self.not_q1 = ~self.q1
-        self.wish = hh.wish_nbhd[ids]
-        self.alive = np.ones(self.n, bool)
-        # APL pieces (see rents.apl): benefit = min(rent, lc_cap) + pm, paid if >= min_payment
-        self.lc_cap = g * np.where(dep > 0, a.rent_ceiling_family + a.rent_ceiling_per_extra
-                                   * np.maximum(dep - 1, 0),
-                                   np.where(adults > 1, a.rent_ceiling_couple, a.rent_ceiling_single))
-        rate_m = a.participation_rate / (1.0 + a.participation_rate_size_decline * (sz - 1)) / 12.0
-        floor = g * (a.income_floor + a.income_floor_per_person * (sz - 1))
-        self.pm = g * (a.flat_charges + a.flat_charges_per_dependent * dep - a.min_participation) \
-            - rate_m * np.maximum(inc - floor, 0.0)
-        # most a household can pay: rent burden cap and residual-income floor together
-        self.cap = np.minimum(al.rent_burden_max * incm, incm - al.residual_income_min * g * uc)
-        self.targets = {"prefect": self.priority, "action_logement": self.al,
-                        "municipality": self.local, "landlord": None}
+        self.ids = self.order(model, previous)
+        self.n = self.ids.size
+        self.m = 0                      # rows materialised: ids[:m]
         self._model = model
-        self._gap = al.max_size_gap
-        self._fit: dict[int, np.ndarray] = {}
+        self._gap = model.sc.allocation.max_size_gap
         self._base: dict[tuple, np.ndarray] = {}
-        self._under: dict[tuple, np.ndarray] = {}
         self._masks: dict[tuple, np.ndarray] = {}
+        self.ensure(self.FIRST_ROWS)
 
     @staticmethod
     def order(model, previous: np.ndarray | None) -> np.ndarray:
@@ -109,21 +74,94 @@ class Pool:
         pos = np.searchsorted(sort_key(kept), sort_key(new), side="left")
         return np.insert(kept, pos, new)
 
+    def _columns(self, ids: np.ndarray) -> dict[str, np.ndarray]:
+        """What a vacancy reads about each applicant, for the applicants `ids`."""
+        model = self._model
+        hh = model.households
+        a = model.sc.rents.apl
+        al = model.sc.allocation
+        g = model.ceiling_growth
+        sz = hh.size_of(ids).astype(np.int64)
+        adults = hh.adults[ids].astype(np.int64)
+        dep = np.maximum(sz - adults, 0)
+        inc = hh.income[ids]
+        incm = inc / 12.0
+        uc = 1.0 + 0.5 * (adults - 1 + hh.kids_14p[ids]) + 0.3 * hh.kids_u14[ids]
+        quart = model.quartile(inc / uc)
+        q1 = quart == 0
+        rehouse = hh.rehouse[ids]
+        rate_m = a.participation_rate / (1.0 + a.participation_rate_size_decline * (sz - 1)) / 12.0
+        floor = g * (a.income_floor + a.income_floor_per_person * (sz - 1))
+        return {
+            "size": sz, "inc": inc, "incm": incm, "quart": quart, "q1": q1,
+            "priority": hh.priority[ids], "al": hh.al_employee[ids], "local": hh.local[ids],
+            "tenant": hh.state[ids] == TENANT, "rehouse": rehouse, "q1_or_rehouse": q1 | rehouse,
+            "not_q1": ~q1, "wish": hh.wish_nbhd[ids], "alive": np.ones(ids.size, bool),
+            # APL pieces (see rents.apl): benefit = min(rent, lc_cap) + pm, paid if >= min_payment
+            "lc_cap": g * np.where(dep > 0, a.rent_ceiling_family + a.rent_ceiling_per_extra
+                                   * np.maximum(dep - 1, 0),
+                                   np.where(adults > 1, a.rent_ceiling_couple, a.rent_ceiling_single)),
+            "pm": g * (a.flat_charges + a.flat_charges_per_dependent * dep - a.min_participation)
+            - rate_m * np.maximum(inc - floor, 0.0),
+            # most a household can pay: rent burden cap and residual-income floor together
+            "cap": np.minimum(al.rent_burden_max * incm, incm - al.residual_income_min * g * uc),
+        }
+
+    def ensure(self, end: int) -> None:
+        """Materialise the columns and cached masks for the first `end` rows (at least doubling)."""
+        if end <= self.m or self.m >= self.n:
+            return
+        old = self.m
+        new = min(self.n, max(end, 2 * old, self.FIRST_ROWS))
+        part = self._columns(self.ids[old:new])
+        for name, col in part.items():
+            setattr(self, name, col if old == 0 else np.concatenate([getattr(self, name), col]))
+        self.m = new
+        self.targets = {"prefect": self.priority, "action_logement": self.al,
+                        "municipality": self.local, "landlord": None}
+        sl = slice(old, new)
+        for k, b in self._base.items():
+            self._base[k] = np.concatenate([b, self._base_rows(*k, sl)])
+        for k, mk in self._masks.items():
+            self._masks[k] = np.concatenate([mk, self._mask_rows(k, sl)])
+
+    def _base_rows(self, fin: int, typ: int, waiver: float | None, sl: slice) -> np.ndarray:
+        """Fits a dwelling of this financing and typology: size within the gap, income under the
+        ceiling (rehousing households are exempt)."""
+        m = self._model
+        size = self.size[sl]
+        fit = np.abs(np.minimum(size, MAX_BUCKET) - typ) <= self._gap
+        if typ == 5:
+            fit |= size >= MAX_BUCKET
+        ceil = m.ceiling_table[fin] * m.ceiling_growth * (waiver or 1.0)
+        return fit & ((self.inc[sl] <= ceil[np.minimum(size, ceil.size) - 1]) | self.rehouse[sl])
+
+    def _mask_rows(self, k: tuple, sl: slice) -> np.ndarray:
+        fin, typ, waiver, kind, need = k
+        mk = self.base(fin, typ, waiver)[sl] & self.alive[sl]
+        t = self.targets.get(kind) if kind else None
+        if t is not None:
+            mk &= t[sl]
+        if need == 1:
+            mk &= self.q1_or_rehouse[sl]
+        elif need == -1:
+            mk &= self.not_q1[sl]
+        return mk
+
+    def base(self, fin: int, typ: int, waiver: float | None) -> np.ndarray:
+        k = (fin, typ, waiver)
+        b = self._base.get(k)
+        if b is None:
+            b = self._base[k] = self._base_rows(fin, typ, waiver, slice(0, self.m))
+        return b
+
     def mask(self, fin: int, typ: int, waiver: float | None, kind: str | None, need: int) -> np.ndarray:
         """Who is still in the pool, fits the dwelling (base), belongs to the holder's public (kind)
-        and meets the quota (need): cached for the month and kept current by `remove`."""
+        and meets the quota (need), over the materialised rows; kept current by `remove`."""
         k = (fin, typ, waiver, kind, need)
         mk = self._masks.get(k)
         if mk is None:
-            mk = self.base(fin, typ, waiver) & self.alive
-            t = self.targets.get(kind) if kind else None
-            if t is not None:
-                mk &= t
-            if need == 1:
-                mk &= self.q1_or_rehouse
-            elif need == -1:
-                mk &= self.not_q1
-            self._masks[k] = mk
+            mk = self._masks[k] = self._mask_rows(k, slice(0, self.m))
         return mk
 
     def remove(self, p: int) -> None:
@@ -131,29 +169,6 @@ class Pool:
         self.alive[p] = False
         for mk in self._masks.values():
             mk[p] = False
-
-    def base(self, fin: int, typ: int, waiver: float | None) -> np.ndarray:
-        """Fits a dwelling of this financing and typology: size within the gap, income under the
-        ceiling (rehousing households are exempt)."""
-        k = (fin, typ, waiver)
-        b = self._base.get(k)
-        if b is None:
-            fit = self._fit.get(typ)
-            if fit is None:
-                s = np.minimum(self.size, MAX_BUCKET)
-                fit = np.abs(s - typ) <= self._gap
-                if typ == 5:
-                    fit |= self.size >= MAX_BUCKET
-                self._fit[typ] = fit
-            under = self._under.get((fin, waiver))
-            if under is None:
-                m = self._model
-                ceil = m.ceiling_table[fin] * m.ceiling_growth * (waiver or 1.0)
-                under = (self.inc <= ceil[np.minimum(self.size, ceil.size) - 1]) | self.rehouse
-                self._under[(fin, waiver)] = under
-            b = fit & under
-            self._base[k] = b
-        return b
 
 
 class Allocator:
@@ -272,15 +287,15 @@ class Allocator:
             attr = attr_res[res]
             if advertised:
                 kind = "prefect" if holder.kind == "prefect" else None
-                cands = self._scan(pool, pool.mask(v_fin[i], v_typ[i], wf, kind, need), K, rent, charges,
+                cands = self._scan(pool, (v_fin[i], v_typ[i], wf, kind, need), K, rent, charges,
                                    minpay, (nb, in_qpv, attr, rf, apply_rate, rng_commission))
             else:
-                cands = self._scan(pool, pool.mask(v_fin[i], v_typ[i], wf, holder.kind, need), K, rent,
+                cands = self._scan(pool, (v_fin[i], v_typ[i], wf, holder.kind, need), K, rent,
                                    charges, minpay)
                 if not cands and holder.kind != "landlord":
                     k = self.landlord_holder
                     holder = self.holders[k]
-                    cands = self._scan(pool, pool.mask(v_fin[i], v_typ[i], wf, None, 0), K, rent, charges,
+                    cands = self._scan(pool, (v_fin[i], v_typ[i], wf, None, 0), K, rent, charges,
                                        minpay)
             if not cands:
                 continue
@@ -355,7 +370,7 @@ class Allocator:
 
     # ------------------------------------------------------------------------------- candidates
     @staticmethod
-    def _scan(pool, mask, K, rent, charges, minpay, advert=None):
+    def _scan(pool, key, K, rent, charges, minpay, advert=None):
         """The first K candidates in score order among `mask` (see Pool.mask) who can afford the
         dwelling: remaining cost (rent + charges - APL) under their cap. Under choice-based letting
         (advert given), only those who apply: an eligible applicant applies with probability
@@ -363,8 +378,12 @@ class Allocator:
         found = []
         n = pool.n
         start, chunk, batch = 0, FIRST_CHUNK, BATCH
+        mask = pool.mask(*key)
         while start < n and len(found) < K:
             end = min(n, start + chunk)
+            if end > pool.m:
+                pool.ensure(end)
+                mask = pool.mask(*key)
             idx = np.flatnonzero(mask[start:end])
             if idx.size > batch:      # evaluate a few at a time: only K are needed
                 idx = idx[:batch]
