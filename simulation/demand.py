@@ -8,7 +8,6 @@ import numpy as np
 
 from . import events as ev
 from . import moves
-from .life_events import monthly
 from .population import expected_external_allocations, new_applicants, start_application
 from .scoring import compute_keys
 from .state import APPLICANT, OCCUPIED, TENANT
@@ -77,5 +76,3 @@ def request_transfers(model, rng) -> None:
         compute_keys(model, ask)
         model.log.add(ev.TRANSFER_REQUEST, ask, hh.dwelling[ask])
 
-
-__all__ = ["setup", "step", "update_quartiles", "monthly"]

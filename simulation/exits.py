@@ -9,7 +9,6 @@ import numpy as np
 
 from . import events as ev
 from . import moves
-from .life_events import monthly
 from .state import OCCUPIED
 
 
@@ -35,5 +34,3 @@ def step(model) -> None:
     leaving = h[model.streams["exits"].random(h.size) < p]
     moves.leave(model, leaving, ev.EXIT)
 
-
-__all__ = ["hazard", "step", "monthly"]
