@@ -39,7 +39,7 @@ def isolation(x: np.ndarray, t: np.ndarray) -> float:
 
 
 def _entropy(p):
-    p = np.clip(p, 0.0, 1.0)
+    p = np.minimum(np.maximum(p, 0.0), 1.0)   # np.clip(p, 0, 1), with less overhead
     with np.errstate(divide="ignore", invalid="ignore"):
         e = -(np.where(p > 0, p * np.log(p), 0.0) + np.where(p < 1, (1 - p) * np.log(1 - p), 0.0))
     return e
@@ -81,18 +81,83 @@ def group_median(values: np.ndarray, groups: np.ndarray, n_groups: int,
     return out
 
 
-def _median(values: np.ndarray) -> float:
-    """Median by partial sort (linear time); NaN when empty. One partition at the upper middle
-    (numpy's fast single-kth selection); for an even count the lower middle is the largest value
-    below it."""
-    n = values.size
+def _row_medians(V: np.ndarray) -> np.ndarray:
+    """Median of each row of V by partial sort (linear time); NaN when V has no column. One
+    partition at the upper middle (numpy's fast single-kth selection); for an even count the lower
+    middle is the largest value below it."""
+    n = V.shape[1]
     if n == 0:
-        return float("nan")
+        return np.full(V.shape[0], np.nan)
     hi = n // 2
-    part = np.partition(values, hi)
-    b = part[hi]
-    a = part[:hi].max() if n % 2 == 0 else b
-    return float(0.5 * (a + b))
+    part = np.partition(V, hi, axis=1)
+    b = part[:, hi]
+    a = part[:, :hi].max(axis=1) if n % 2 == 0 else b
+    return 0.5 * (a + b)
+
+
+def _tqo_medians(V: np.ndarray, k: int) -> np.ndarray:
+    """Medians of each row of V over all its columns, the first k (QPV) and the others: (rows, 3)."""
+    out = np.empty((V.shape[0], 3))
+    out[:, 0] = _row_medians(V)
+    out[:, 1] = _row_medians(V[:, :k])
+    out[:, 2] = _row_medians(V[:, k:])
+    return out
+
+
+def _group_medians(V: np.ndarray, order: np.ndarray, groups: np.ndarray, counts: np.ndarray) -> np.ndarray:
+    """group_median of each row of V (rows, n) at once, given `order`, the argsort of V along its
+    rows, and the group sizes (exact counts, possibly as floats): (rows, groups); the same values,
+    with only the two middle values of each group gathered."""
+    counts = counts.astype(np.intp)
+    rows, n = V.shape
+    out = np.empty((rows, counts.size))
+    out.fill(np.nan)
+    if n == 0:
+        return out
+    dtype = np.uint8 if counts.size <= 256 else np.int16 if counts.size < 32_000 else np.int32
+    by_group = groups.astype(dtype)[order].argsort(axis=1, kind="stable")  # radix sort: values
+    ends = counts.cumsum()                                                  # stay sorted in groups
+    starts = ends - counts
+    has = counts > 0
+    row_start = np.arange(0, rows * n, n)[:, None]
+    mid = by_group.take(np.concatenate(((starts + (counts - 1) // 2)[has], (starts + counts // 2)[has])),
+                        axis=1) + row_start           # the two middle positions of each group
+    v = V.take(order.take(mid) + row_start)
+    h = v.shape[1] // 2
+    out[:, has] = 0.5 * (v[:, :h] + v[:, h:])
+    return out
+
+
+def _medians(V: np.ndarray, k: int, *groupings):
+    """Medians of each row of V over all its columns, its first k (QPV) and the others (rows, 3),
+    then for each grouping (group of each column, group sizes), or None, the medians per group
+    (rows, groups) from one argsort of V, and that argsort (None without groupings)."""
+    tqo = _tqo_medians(V, k)
+    if not any(g is not None for g in groupings):
+        return tqo, *[None] * len(groupings), None
+    order = V.argsort(axis=1)
+    return tqo, *[None if g is None else _group_medians(V, order, *g) for g in groupings], order
+
+
+def _few_medians(values: list, k: int, *groupings):
+    """_medians of a single row (without the argsort) in plain Python, for a few values free of
+    NaN and -0 (e.g. whole months), where numpy's per-call cost dominates: the same order
+    statistics, the same arithmetic. groupings: (group of each value, number of groups) or None."""
+    def med(s):
+        c = len(s)
+        return 0.5 * (s[(c - 1) // 2] + s[c // 2]) if c else float("nan")
+
+    out = [np.array([[med(sorted(values)), med(sorted(values[:k])), med(sorted(values[k:]))]])]
+    for grouping in groupings:
+        if grouping is None:
+            out.append(None)
+            continue
+        groups, n_groups = grouping
+        members = [[] for _ in range(n_groups)]
+        for v, g in zip(values, groups):
+            members[g].append(v)
+        out.append(np.array([[med(sorted(s)) for s in members]]))
+    return out
 
 
 def shares(flag: np.ndarray, groups: np.ndarray, n_groups: int) -> np.ndarray:
@@ -163,150 +228,206 @@ class Observer:
             "value": np.concatenate([r[5] for r in self._rows]),
         })
 
-    def _context(self, nb: np.ndarray, res: np.ndarray) -> dict:
-        """Grouping arrays shared by every indicator over one population (tenants, lettable dwellings)."""
-        terr = self.model.territory
-        res_n = np.bincount(res, minlength=terr.n_res).astype(float)
-        return {"nb": nb, "res": res, "qpv": terr.nb_qpv[nb], "res_n": res_n,
-                "nb_of_res": terr.res_nbhd.astype(np.int64), "qpv_of_res": terr.nb_qpv[terr.res_nbhd],
-                "nb_n": np.bincount(terr.res_nbhd, weights=res_n, minlength=terr.n_nbhd)}
-
-    def _all_scales(self, name: str, v: np.ndarray, kind: str, ctx: dict, period="month") -> None:
-        """Emit an indicator at every scale: kind 'share' (mean of a flag or value), 'sum', 'median'.
-        Shares and sums are computed per residence and aggregated upwards; medians share one sort."""
-        terr = self.model.territory
-        if kind in ("share", "sum"):
-            num = np.bincount(ctx["res"], weights=v, minlength=terr.n_res)
-            num_nb = np.bincount(ctx["nb_of_res"], weights=num, minlength=terr.n_nbhd)
-            q = ctx["qpv_of_res"]
-            num_t, num_q, num_o = num.sum(), num[q].sum(), num[~q].sum()
-            if kind == "share":
-                den, den_nb = ctx["res_n"], ctx["nb_n"]
-                with np.errstate(invalid="ignore", divide="ignore"):
-                    res_v, nb_v = num / den, num_nb / den_nb
-                dq, do = den[q].sum(), den[~q].sum()
-                t_v = num_t / (dq + do) if dq + do else np.nan
-                q_v, o_v = (num_q / dq if dq else np.nan), (num_o / do if do else np.nan)
-            else:
-                res_v, nb_v, t_v, q_v, o_v = num, num_nb, num_t, num_q, num_o
-        else:
-            qs = ctx["qpv"]
-            t_v, q_v, o_v = _median(v), _median(v[qs]), _median(v[~qs])
-            if self.model.month % self.model.sc.observation.fine_medians_every_months:
-                self.emit("territory", terr.name, name, t_v, period)
-                self.emit("qpv", "qpv", name, q_v, period)
-                self.emit("outside_qpv", "outside_qpv", name, o_v, period)
-                return
-            order = np.argsort(v)
-            nb_v = group_median(v, ctx["nb"], terr.n_nbhd, order)
-            res_v = group_median(v, ctx["res"], terr.n_res, order) \
-                if self.model.sc.observation.residence_scale else None
-        self.emit("territory", terr.name, name, t_v, period)
-        self.emit("qpv", "qpv", name, q_v, period)
-        self.emit("outside_qpv", "outside_qpv", name, o_v, period)
-        self.emit("neighbourhood", terr.nb_names, name, nb_v, period)
-        if self.model.sc.observation.residence_scale:
-            self.emit("residence", terr.res_names, name, res_v, period)
-
     # --------------------------------------------------------------------------- the month
+    # Rows of the per-residence table built each month (step): counts are exact in float64, so the
+    # shares are the same whichever way they are summed; rent revenue keeps its summation order.
+    _TENANTS, _Q1, _PRIORITY, _REVENUE, _LETTABLE, _VACANT, _ALLOCS, _TRANSFERS, _EXITS = range(9)
+    # tenants, Q1 and priority tenants per residence from the counts of (Q1, priority) codes 0..3
+    _CODE_TO_ROWS = np.array([[1.0, 0.0, 0.0], [1.0, 1.0, 0.0], [1.0, 0.0, 1.0], [1.0, 1.0, 1.0]])
+
+    _FEW = 256   # vacancy medians of up to this many dwellings are computed in plain Python
+
     def step(self) -> None:
+        """The month's indicators. Shares and sums come from one small table (indicator x residence)
+        aggregated to neighbourhoods in one bincount; medians take one partition each. Occupied
+        dwellings are listed QPV first, so the QPV and outside-QPV tenants are two slices; within a
+        residence they keep their order, so per-residence sums are the same to the bit."""
         m = self.model
         dw, hh, terr = m.dwellings, m.households, m.territory
-        occ = np.flatnonzero(dw.status == OCCUPIED)
-        t = dw.tenant[occ]
-        nb = dw.nbhd[occ].astype(np.int64)
-        res = dw.residence[occ].astype(np.int64)
-        ctx = self._context(nb, res)
-        qpv = ctx["qpv"]
+        month, name = m.month, terr.name
+        obs = m.sc.observation
+        res_scale = obs.residence_scale
+        fine = not month % obs.fine_medians_every_months
+        n_res, n_nb = terr.n_res, terr.n_nbhd
+        res_nbhd = terr.res_nbhd
+        qr = terr.nb_qpv[res_nbhd]                      # QPV residences
+        status = dw.status
+        dw_qpv = terr.nb_qpv.take(dw.nbhd)
+        is_occ = status == OCCUPIED
+        occ_q = np.flatnonzero(is_occ & dw_qpv)
+        nq = occ_q.size
+        occ = np.concatenate((occ_q, np.flatnonzero(is_occ & ~dw_qpv)))
+        t = dw.tenant[occ].astype(np.intp)
+        res = dw.residence[occ]
         inc_uc = hh.income_uc_of(t)
-        q = m.quartile(inc_uc)
-        q1 = q == 0
+        q, q1, q_ends = self._quartiles(inc_uc)
         rc, burden, residual = rents.costs(m, t, occ)
         m.cache_tenant_costs(t, burden)
-        name = terr.name
 
-        self._all_scales("q1_share_tenants", q1.astype(float), "share", ctx)
-        self._all_scales("median_income_uc", inc_uc, "median", ctx)
-        self._all_scales("priority_share_tenants", hh.priority[t].astype(float), "share", ctx)
-        self._all_scales("rent_burden_median", burden, "median", ctx)
-        self._all_scales("residual_income_median", residual, "median", ctx)
-        revenue = dw.rent_m2[occ] * dw.surface[occ] + m.sls[occ]
-        self._all_scales("rent_revenue", revenue, "sum", ctx)
-        med_b = [_median(burden[q == k]) for k in range(4)]
-        med_r = [_median(residual[q == k]) for k in range(4)]
-        for k in range(4):
-            self.emit("territory", name, f"rent_burden_median_q{k + 1}", med_b[k])
-            self.emit("territory", name, f"residual_income_median_q{k + 1}", med_r[k])
-
-        # segregation and QPV gap
-        x_nb = np.bincount(nb, weights=q1.astype(float), minlength=terr.n_nbhd)
-        t_nb = np.bincount(nb, minlength=terr.n_nbhd).astype(float)
-        x_res = np.bincount(res, weights=q1.astype(float), minlength=terr.n_res)
-        t_res = np.bincount(res, minlength=terr.n_res).astype(float)
-        for scale, x, tt in (("neighbourhood", x_nb, t_nb), ("residence", x_res, t_res)):
-            self.emit(scale, name, "dissimilarity_q1", dissimilarity(x, tt))
-            self.emit(scale, name, "isolation_q1", isolation(x, tt))
-            self.emit(scale, name, "theil_q1", theil(x, tt))
-        share_all = q1.mean() if q1.size else np.nan
-        share_qpv = q1[qpv].mean() if qpv.any() else np.nan
-        self.emit("territory", name, "qpv_gap_q1", share_qpv - share_all)
-
-        # vacancy
-        lettable = np.flatnonzero((dw.status == OCCUPIED) | (dw.status == VACANT))
-        vac = dw.status[lettable] == VACANT
-        lctx = self._context(dw.nbhd[lettable].astype(np.int64), dw.residence[lettable].astype(np.int64))
-        self._all_scales("vacancy_rate", vac.astype(float), "share", lctx)
-        vd = lettable[vac]
-        vctx = self._context(dw.nbhd[vd].astype(np.int64), dw.residence[vd].astype(np.int64))
-        self._all_scales("vacancy_months_median", (m.month - dw.vacant_since[vd]).astype(float), "median", vctx)
-
-        # flows of the month
+        # the per-residence table S and its neighbourhood (N) and territory / qpv / outside sums
+        code = np.multiply(res, 4, dtype=np.intp)
+        code += q1
+        prio = hh.priority[t]
+        code += prio
+        code += prio
+        vd = np.flatnonzero(status == VACANT)
         A = m.allocator.alloc_log
-        start = self.yearly_allocs_start
         a_res = np.asarray(A["residence"][self._month_alloc_start:], np.int64) if A["residence"] else np.empty(0, np.int64)
         a_kind = np.asarray(A["kind"][self._month_alloc_start:], np.int64) if A["kind"] else np.empty(0, np.int64)
         self._month_alloc_start = len(A["residence"])
-        for nm, r in (("allocations", a_res), ("transfers", a_res[a_kind == 1]),
-                      ("exits", np.asarray(self.flows["exits"], np.int64))):
-            fctx = self._context(terr.res_nbhd[r].astype(np.int64), r)
-            self._all_scales(nm, np.ones(r.size), "sum", fctx)
+        exits = np.asarray(self.flows["exits"], np.int64)
         self.flows["exits"] = []
+        S = np.empty((9, n_res))
+        S[:3] = (np.bincount(code, minlength=4 * n_res).reshape(n_res, 4) @ self._CODE_TO_ROWS).T
+        S[3] = np.bincount(res, weights=dw.rent_m2[occ] * dw.surface[occ] + m.sls[occ], minlength=n_res)
+        S[5] = np.bincount(dw.residence[vd], minlength=n_res)
+        S[4] = S[0] + S[5]
+        S[6] = np.bincount(a_res, minlength=n_res)
+        S[7] = np.bincount(a_res[a_kind == 1], minlength=n_res)
+        S[8] = np.bincount(exits, minlength=n_res)
+        nb_bins = (res_nbhd + n_nb * np.arange(9)[:, None]).ravel()
+        N = np.bincount(nb_bins, weights=S.ravel(), minlength=9 * n_nb).reshape(9, n_nb)
+        T, Q, O = S.sum(axis=1).tolist(), S[:, qr].sum(axis=1).tolist(), S[:, ~qr].sum(axis=1).tolist()
+        rev = S[self._REVENUE]     # not exact integers: summed as 1-d arrays (a 2-d sum may reorder)
+        T[self._REVENUE], Q[self._REVENUE], O[self._REVENUE] = rev.sum(), rev[qr].sum(), rev[~qr].sum()
+        num, den = [self._Q1, self._PRIORITY, self._VACANT], [self._TENANTS, self._TENANTS, self._LETTABLE]
+        with np.errstate(invalid="ignore", divide="ignore"):
+            share_res, share_nb = S[num] / S[den], N[num] / N[den]
+        nan = np.nan
+        # territory / qpv / outside values: the three shares, then the four sums
+        tqo = np.array([[T[i] / T[j] if T[j] else nan, Q[i] / Q[j] if Q[j] else nan,
+                         O[i] / O[j] if O[j] else nan] for i, j in zip(num, den)]
+                       + [[T[i], Q[i], O[i]] for i in (self._REVENUE, self._ALLOCS, self._TRANSFERS, self._EXITS)])
+
+        rows = self._rows
+        areas_t, areas_nb, areas_res = [name], terr.nb_names, terr.res_names
+
+        def put(scale, areas, indicator, values):
+            rows.append((month, "month", scale, areas, indicator, values))
+
+        def all_scales(indicator, v3, nb_v, res_v):
+            put("territory", areas_t, indicator, v3[0:1])
+            put("qpv", ["qpv"], indicator, v3[1:2])
+            put("outside_qpv", ["outside_qpv"], indicator, v3[2:3])
+            if nb_v is not None:
+                put("neighbourhood", areas_nb, indicator, nb_v)
+                if res_scale:
+                    put("residence", areas_res, indicator, res_v)
+
+        def row(a, i):
+            return None if a is None else a[i]
+
+        # medians: income per UC, rent burden and residual income (rows), tenants QPV first
+        V = np.stack((inc_uc, burden, residual))
+        med, med_nb, med_res, order = _medians(V, nq, *((res_nbhd[res], N[self._TENANTS]),
+                                                        (res, S[self._TENANTS]) if res_scale else None)
+                                               if fine else (None, None))
+        all_scales("q1_share_tenants", tqo[0], share_nb[0], share_res[0])
+        all_scales("median_income_uc", med[0], row(med_nb, 0), row(med_res, 0))
+        all_scales("priority_share_tenants", tqo[1], share_nb[1], share_res[1])
+        all_scales("rent_burden_median", med[1], row(med_nb, 1), row(med_res, 1))
+        all_scales("residual_income_median", med[2], row(med_nb, 2), row(med_res, 2))
+        all_scales("rent_revenue", tqo[3], N[3], S[3])
+        # burden and residual medians by quartile: from the sort on fine months, else partitions
+        q_starts = [0] + q_ends[:3]
+        if fine:
+            med_q = _group_medians(V[1:], order[1:], q, np.subtract(q_ends, q_starts)).T.copy()
+        else:
+            BR = V[1:].take(np.argsort(q, kind="stable"), axis=1)
+            med_q = np.array([_row_medians(BR[:, a:b]) for a, b in zip(q_starts, q_ends)])
+        for k in range(4):     # med_q: (quartile, burden / residual)
+            put("territory", areas_t, f"rent_burden_median_q{k + 1}", med_q[k, 0:1])
+            put("territory", areas_t, f"residual_income_median_q{k + 1}", med_q[k, 1:2])
+
+        # segregation and QPV gap
+        seg = []
+        for scale, x, tt in (("neighbourhood", N[self._Q1], N[self._TENANTS]),
+                             ("residence", S[self._Q1], S[self._TENANTS])):
+            seg += [(scale, "dissimilarity_q1", dissimilarity(x, tt)), (scale, "isolation_q1", isolation(x, tt)),
+                    (scale, "theil_q1", theil(x, tt))]
+        n_occ, x_q1 = occ.size, T[self._Q1]
+        share_all = x_q1 / n_occ if n_occ else nan
+        share_qpv = Q[self._Q1] / nq if nq else nan
+        share_out = O[self._Q1] / (n_occ - nq) if n_occ - nq else nan
+        vals = np.array([v for _, _, v in seg] + [share_qpv - share_all])
+        for i, (scale, ind, _) in enumerate(seg):
+            put(scale, areas_t, ind, vals[i:i + 1])
+        put("territory", areas_t, "qpv_gap_q1", vals[6:7])
+
+        # vacancy
+        all_scales("vacancy_rate", tqo[2], share_nb[2], share_res[2])
+        vq = dw_qpv[vd]
+        vd = np.concatenate((vd[vq], vd[~vq]))
+        vres = dw.residence[vd]
+        months, k = (month - dw.vacant_since[vd]).astype(float), int(vq.sum())
+        if vd.size <= self._FEW:    # whole months: exact in Python, much cheaper for few values
+            med, med_nb, med_res = _few_medians(
+                months.tolist(), k, *((res_nbhd[vres].tolist(), n_nb), (vres.tolist(), n_res) if res_scale else None)
+                if fine else (None, None))
+        else:
+            med, med_nb, med_res, _ = _medians(
+                months[None, :], k, *((res_nbhd[vres], N[self._VACANT]), (vres, S[self._VACANT]) if res_scale else None)
+                if fine else (None, None))
+        all_scales("vacancy_months_median", med[0], row(med_nb, 0), row(med_res, 0))
+
+        # flows of the month
+        all_scales("allocations", tqo[4], N[self._ALLOCS], S[self._ALLOCS])
+        all_scales("transfers", tqo[5], N[self._TRANSFERS], S[self._TRANSFERS])
+        all_scales("exits", tqo[6], N[self._EXITS], S[self._EXITS])
         self._alloc_res_months.append(a_res)
         if len(self._alloc_res_months) > 12:
             self._alloc_res_months.pop(0)
         year_res = np.concatenate(self._alloc_res_months)
         n_year = year_res.size
-        occ_nb = np.bincount(nb, minlength=terr.n_nbhd)
-        alloc_nb = np.bincount(terr.res_nbhd[year_res], minlength=terr.n_nbhd)
+        occ_nb = N[self._TENANTS]
+        alloc_nb = np.bincount(res_nbhd[year_res], minlength=n_nb)
         scale_year = 12.0 / len(self._alloc_res_months)
-        self.emit("territory", name, "turnover_rate", n_year * scale_year / max(occ.size, 1))
-        with np.errstate(invalid="ignore", divide="ignore"):
-            self.emit("neighbourhood", terr.nb_names, "turnover_rate",
-                      np.where(occ_nb > 0, alloc_nb * scale_year / np.maximum(occ_nb, 1), np.nan))
-        pending = int(hh.applying.sum())
-        self.emit("territory", name, "applications_per_allocation",
-                  pending / (n_year * scale_year) if n_year else np.nan)
-        self.emit("territory", name, "pending_applications", pending)
+        pending = int(np.count_nonzero(hh.applying))
         offers = m.allocator.month_offers
-        self.emit("territory", name, "refusal_rate", m.allocator.month_refusals / offers if offers else np.nan)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            turnover_nb = np.where(occ_nb > 0, alloc_nb * scale_year / np.maximum(occ_nb, 1), np.nan)
+        vals = np.array([n_year * scale_year / max(n_occ, 1),
+                         pending / (n_year * scale_year) if n_year else nan, pending,
+                         m.allocator.month_refusals / offers if offers else nan])
+        put("territory", areas_t, "turnover_rate", vals[0:1])
+        put("neighbourhood", areas_nb, "turnover_rate", turnover_nb)
+        put("territory", areas_t, "applications_per_allocation", vals[1:2])
+        put("territory", areas_t, "pending_applications", vals[2:3])
+        put("territory", areas_t, "refusal_rate", vals[3:4])
 
+        n_lettable = T[self._LETTABLE]
         self.latest = {
-            "q1_share_tenants": float(q1.mean()) if q1.size else np.nan,
+            "q1_share_tenants": float(share_all),
             "q1_share_tenants_qpv": float(share_qpv),
-            "q1_share_tenants_outside_qpv": float(q1[~qpv].mean()) if (~qpv).any() else np.nan,
-            "vacancy_rate": float(vac.mean()) if vac.size else np.nan,
-            "dissimilarity_q1": dissimilarity(x_nb, t_nb),
+            "q1_share_tenants_outside_qpv": float(share_out),
+            "vacancy_rate": T[self._VACANT] / n_lettable if n_lettable else nan,
+            "dissimilarity_q1": seg[0][2],
             "pending_applications": pending,
             "allocations": int(a_res.size),
         }
-        if m.month % 12 == 0:
-            self.yearly()
+        if month % 12 == 0:
+            self.yearly((occ, t, res, q1))
+
+    def _quartiles(self, income_uc: np.ndarray):
+        """(quartile 0..3, Q1 flag, cumulated counts of Q1..Q4) of incomes per UC: model.quartile
+        (a binary search per value) written as comparisons with the three sorted thresholds; a NaN
+        income is Q4 in both."""
+        m = self.model
+        th = m.quartile_thresholds
+        th = th.tolist() if th.shape == (3,) else None
+        if th is None or not th[0] <= th[1] <= th[2]:     # unsorted or NaN: the model's own rule
+            q = m.quartile(income_uc)
+            return q, q == 0, np.cumsum(np.bincount(q, minlength=4)).tolist()
+        below = [income_uc < x for x in th]               # NaN compares False: counted as above
+        q = 3 - (below[0].view(np.int8) + below[1].view(np.int8) + below[2].view(np.int8))
+        return q, below[0], [int(np.count_nonzero(b)) for b in below] + [income_uc.size]
 
     _month_alloc_start = 0
 
     # ---------------------------------------------------------------------------- the year
-    def yearly(self) -> None:
-        """Legal indicators, flows and fragility classes of the calendar year just ended."""
+    def yearly(self, tenants=None) -> None:
+        """Legal indicators, flows and fragility classes of the calendar year just ended
+        (`tenants`: see fragility)."""
         m = self.model
         terr, name = m.territory, m.territory.name
         A = {k: np.asarray(v[self.yearly_allocs_start:]) for k, v in m.allocator.alloc_log.items()}
@@ -341,36 +462,53 @@ class Observer:
             self.emit("territory", name, "wait_months_median_priority", np.median(w) if w.size else np.nan, y)
         self.emit("territory", name, "allocations", n, y)
         self.emit("territory", name, "transfers", int((A["kind"] == 1).sum()) if n else 0, y)
-        occ_n = int((m.dwellings.status == OCCUPIED).sum())
+        occ_n = int(np.count_nonzero(m.dwellings.status == OCCUPIED))
         self.emit("territory", name, "turnover_rate", n / max(occ_n, 1), y)
         self.emit("territory", name, "exits", m.year_exits, y)
         m.year_exits = 0
         if O["month"].size:
             self.emit("territory", name, "refusal_rate", 1.0 - O["accepted"].astype(bool).mean(), y)
-        pending = int(m.households.applying.sum())
+        pending = int(np.count_nonzero(m.households.applying))
         self.emit("territory", name, "applications_per_allocation", pending / n if n else np.nan, y)
-        self.fragility()
+        self.fragility(tenants)
         self.rehousing(y)
 
-    def fragility(self) -> None:
+    # bit j of codes 0..15: flag j of the fragility composite
+    _FLAG_BITS = (np.arange(16)[:, None] >> np.arange(4) & 1).astype(float)
+
+    def fragility(self, tenants=None) -> None:
         """Residence fragility class from a composite of occupancy shares (Q1, not in work, single
         parents, housing-benefit recipients), each relative to the territory: 0 fragile,
-        1 intermediate, 2 balanced."""
+        1 intermediate, 2 balanced. `tenants`: (occupied dwellings, their tenants, residences, Q1
+        flags), in any order, when the month's observation has them."""
         m = self.model
         dw, hh, terr = m.dwellings, m.households, m.territory
-        occ = np.flatnonzero(dw.status == OCCUPIED)
-        t = dw.tenant[occ]
-        res = dw.residence[occ].astype(np.int64)
+        if tenants is None:
+            occ = np.flatnonzero(dw.status == OCCUPIED)
+            t = dw.tenant[occ].astype(np.intp)
+            res = dw.residence[occ]
+            q1 = m.quartile(hh.income_uc_of(t)) == 0
+        else:
+            occ, t, res, q1 = tenants
         size = hh.size_of(t)
+        adults = hh.adults[t]
         rent = dw.rent_m2[occ] * dw.surface[occ]
-        flags = [m.quartile(hh.income_uc_of(t)) == 0, ~hh.employed[t], (hh.adults[t] == 1) & (size > 1),
-                 rents.apl(m, hh.income[t], size, hh.adults[t], rent) > 0]
+        flags = [q1, ~hh.employed[t], (adults == 1) & (size > 1), rents.apl(m, hh.income[t], size, adults, rent) > 0]
+        # households and flagged households per residence, all counted in one bincount (exact:
+        # integers); a share is as shares() computes it
+        code = np.multiply(res, 16, dtype=np.intp)
+        for j, f in enumerate(flags):
+            code += f * (1 << j)
+        counts = np.bincount(code, minlength=16 * terr.n_res).reshape(terr.n_res, 16)
+        tot = counts.sum(axis=1)
+        num = (counts @ self._FLAG_BITS).T
+        n = q1.size
+        overall_shares = num.sum(axis=1) / n if n else np.zeros(4)   # = f.mean() (exact counts)
         comp = np.zeros(terr.n_res)
         k = 0
-        for f in flags:
-            overall = f.mean() if f.size else 0.0
+        for j, overall in enumerate(overall_shares):
             if overall > 0:
-                comp += shares(f, res, terr.n_res) / overall
+                comp += np.where(tot > 0, num[j] / np.maximum(tot, 1), np.nan) / overall
                 k += 1
         comp = comp / max(k, 1)
         o = m.sc.observation
