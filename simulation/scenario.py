@@ -62,9 +62,12 @@ def resolve_raw(path: Path, _chain: tuple[Path, ...] = ()) -> dict:
         return data
     if not isinstance(parent, str):
         raise ScenarioError(f"{path}: extends: must be a file name such as 'baseline.yaml'")
-    ppath = (path.parent / parent)
-    if not ppath.is_file() and (SCENARIO_DIR / parent).is_file():
-        ppath = SCENARIO_DIR / parent
+    ppath = path.parent / parent
+    if not ppath.is_file():   # a built-in scenario, named with or without .yaml
+        for cand in (SCENARIO_DIR / parent, builtin(parent)):
+            if cand.is_file():
+                ppath = cand
+                break
     if not ppath.is_file():
         raise ScenarioError(f"{path}: extends: file '{parent}' not found next to it nor in {SCENARIO_DIR}")
     return deep_merge(resolve_raw(ppath, _chain + (path,)), data)

@@ -257,3 +257,11 @@ def test_invalid_override_is_a_one_line_scenario_error():
         load_scenario(BASELINE, overrides={"run": {"years": "ten"}})
     msg = str(info.value)
     assert "\n" not in msg and "run.years" in msg and "baseline.yaml" in msg
+
+
+def test_extends_a_builtin_scenario_by_bare_name(tmp_path):
+    """`extends: baseline` (no .yaml) from a file outside scenarios/ finds the built-in scenario."""
+    f = tmp_path / "variant.yaml"
+    f.write_text("extends: baseline\nname: variant\nrun: {years: 2}\n", encoding="utf-8")
+    sc = load_scenario(f)
+    assert sc.name == "variant" and sc.run.years == 2 and sc.territory.name == "Villeneuve-sur-Brague"
