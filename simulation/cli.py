@@ -194,6 +194,9 @@ def _compare(scenarios: list[str], seeds: int, years: int | None, from_year: int
         cells = [_fmt(rows.loc[names[0], "mean"])]
         for n in names[1:]:
             r = rows.loc[n]
+            if r["effect"] != r["effect"]:      # no baseline value (e.g. no rehousing): show the level
+                cells.append(f"{_fmt(r['mean'])} (niveau)")
+                continue
             cells.append(f"{_fmt(r['effect'], sign=True)} [{_fmt(r['effect_p05'], sign=True)} ; "
                          f"{_fmt(r['effect_p95'], sign=True)}]")
         t.add_row(label, *cells)
