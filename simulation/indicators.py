@@ -409,18 +409,9 @@ class Observer:
             self.yearly((occ, t, res, q1))
 
     def _quartiles(self, income_uc: np.ndarray):
-        """(quartile 0..3, Q1 flag, cumulated counts of Q1..Q4) of incomes per UC: model.quartile
-        (a binary search per value) written as comparisons with the three sorted thresholds; a NaN
-        income is Q4 in both."""
-        m = self.model
-        th = m.quartile_thresholds
-        th = th.tolist() if th.shape == (3,) else None
-        if th is None or not th[0] <= th[1] <= th[2]:     # unsorted or NaN: the model's own rule
-            q = m.quartile(income_uc)
-            return q, q == 0, np.cumsum(np.bincount(q, minlength=4)).tolist()
-        below = [income_uc < x for x in th]               # NaN compares False: counted as above
-        q = 3 - (below[0].view(np.int8) + below[1].view(np.int8) + below[2].view(np.int8))
-        return q, below[0], [int(np.count_nonzero(b)) for b in below] + [income_uc.size]
+        """(quartile 0..3, Q1 flag, cumulated counts of Q1..Q4) of incomes per UC."""
+        q = self.model.quartile(income_uc)
+        return q, q == 0, np.cumsum(np.bincount(q, minlength=4)).tolist()
 
     _month_alloc_start = 0
 

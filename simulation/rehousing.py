@@ -222,9 +222,7 @@ class Rehousing:
         a = m.allocator
         a.log_allocation(d, h, -1, 2, quart, bool(hh.priority[h]), 0, 1, 1, False, rc,
                          rc / max(float(hh.income[h]) / 12.0, 1.0), in_qpv, nb, res)
-        for c in m.commissions:
-            if c.landlord.index == int(dw.landlord[d]):
-                c.record(in_qpv, True)
+        m.commissions[int(dw.landlord[d])].record(in_qpv, True)
 
     def record_rehousing(self, h: int, d: int, rc: float, cur: int | None = None, from_res=None,
                          forced=False, red=0.0, quart=None) -> None:

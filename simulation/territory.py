@@ -79,7 +79,6 @@ class Territory:
         self.res_attr_delta = np.array(r_delta, float)
         self.res_count = np.array(r_count, np.int64)
         self.res_typology = r_typ
-        self.res_demolish_month = np.full(len(r_names), -1, np.int64)  # planned demolition month
         self.res_fragility = np.ones(len(r_names), np.int8)             # 0 fragile 1 inter 2 balanced
         self.res_to_sell = np.zeros(len(r_names), np.int64)
 
@@ -95,7 +94,6 @@ class Territory:
         self.res_attr_delta = np.append(self.res_attr_delta, 0.0)
         self.res_count = np.append(self.res_count, 0)
         self.res_typology.append(typology)
-        self.res_demolish_month = np.append(self.res_demolish_month, -1)
         self.res_fragility = np.append(self.res_fragility, np.int8(1))
         self.res_to_sell = np.append(self.res_to_sell, 0)
         return len(self.res_names) - 1

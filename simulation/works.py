@@ -69,7 +69,6 @@ class Works:
             if op.spec.dwellings is not None:
                 d = d[: self._scaled(op.spec.dwellings)]
             picked.append(d)
-            terr.res_demolish_month[r] = op.demolish
         op.dwellings = np.concatenate(picked) if picked else np.empty(0, np.int64)
         dw.doomed[op.dwellings] = True
         vac = op.dwellings[dw.status[op.dwellings] == VACANT]
