@@ -1,9 +1,10 @@
-"""Command line: `peuplement run|demo|validate`.
+"""Command line: `peuplement run|demo|validate|compare`.
 
     peuplement run SCENARIO [--seed N] [--years N] [--out DIR] [--quiet]
     peuplement demo [--out DIR] [--quiet]
     peuplement validate FILE...
-    peuplement compare BASELINE VARIANT... [--seeds N] [--years N] [--from-year Y] [--out FILE]
+    peuplement compare BASELINE VARIANT... [--seeds N] [--years N] [--workers N]
+                       [--scheduler ADDRESS] [--out DIR] [--lang fr|en]
 
 User errors (bad scenario, missing file, unwritable --out, bad option value) print one line
 `peuplement: error: <message>` on stderr and exit with status 2, never a traceback.
@@ -21,6 +22,7 @@ from . import __version__, find_scenario
 from .scenario import ScenarioError, builtin, load_scenario
 
 PROG = "peuplement"
+DEMO_SEEDS = 4          # the demo's ensemble: enough for a band, under a minute on two cores
 
 
 class UserError(Exception):
@@ -65,21 +67,25 @@ def build_parser() -> argparse.ArgumentParser:
     r.add_argument("--quiet", action="store_true",
                    help="no progress bar nor summary table (the output folder is still printed)")
 
-    d = sub.add_parser("demo", help="run the built-in baseline scenario")
+    d = sub.add_parser("demo", help="compare the stylised town's baseline with the combined renewal "
+                       "strategy over a few seeds and write the report")
     d.add_argument("--out", metavar="DIR", help="output folder (default outputs/<name>-seed<N>-<date>)")
     d.add_argument("--quiet", action="store_true", help="no progress bar nor summary table")
 
-    c = sub.add_parser("compare", help="run a baseline and variants over several seeds and print "
-                       "each variant's effect with a 90 % band")
+    c = sub.add_parser("compare", help="run a baseline and variants over several seeds (on Dask), "
+                       "print each variant's effect with a 90 %% confidence interval and write a report")
     c.add_argument("scenarios", metavar="SCENARIO", nargs="+",
                    help="the baseline first, then the variants (files or built-in names)")
     c.add_argument("--seeds", type=_int_at_least(1), default=5, help="number of seeds (1..N), default 5")
     c.add_argument("--years", type=_int_at_least(1), help="horizon in years (overrides run.years)")
-    c.add_argument("--from-year", type=_int_at_least(1900), dest="from_year",
-                   help="average yearly figures from this year on (default: all years)")
-    c.add_argument("--workers", type=_int_at_least(1), help="processes (default: one per core)")
-    c.add_argument("--out", metavar="FILE", help="also write the long table (scenario, seed, metric, "
-                   "value) to this CSV file")
+    c.add_argument("--workers", type=_int_at_least(1),
+                   help="worker processes of the local Dask cluster (default: one per core; 1: run here)")
+    c.add_argument("--scheduler", metavar="ADDRESS",
+                   help="an existing Dask scheduler, e.g. tcp://10.0.0.5:8786, instead of a local cluster")
+    c.add_argument("--out", metavar="DIR", help="output folder (default outputs/compare-<names>-<N>graines); "
+                   "rerunning the same command into it resumes and skips finished runs")
+    c.add_argument("--lang", choices=("fr", "en"), default="fr", help="language of the report (default fr)")
+    c.add_argument("--quiet", action="store_true", help="no progress bar nor table")
 
     v = sub.add_parser("validate", help="check scenario files without running them")
     v.add_argument("files", metavar="FILE", nargs="+")
@@ -160,50 +166,79 @@ def _run(scenario: str | Path, seed: int | None, years: int | None, out: str | N
     return 0
 
 
-def _compare(scenarios: list[str], seeds: int, years: int | None, from_year: int | None,
-             workers: int | None, out: str | None) -> int:
+def _compare(scenarios: list[str], seeds: int, years: int | None, workers: int | None,
+             scheduler: str | None, out: str | None, lang: str = "fr", quiet: bool = False) -> int:
     from rich.console import Console
-    from rich.table import Table
 
-    from .compare import HEADLINES, compare, effects
+    from .compare import ComparisonError, run_comparison
 
     if len(scenarios) < 2:
         raise UserError("compare needs a baseline and at least one variant")
     paths = [find_scenario(s) for s in scenarios]
-    names = [load_scenario(p).name for p in paths]   # validates every file before running anything
-    if len(set(names)) < len(names):
-        raise UserError("two scenarios have the same name; give each variant its own name: field")
     console = Console()
-    if out is not None:
-        _prepare_out(str(Path(out).parent or "."), "compare", 0)
-    console.print(f"{len(paths)} scénarios x {seeds} graines…")
-    table = compare(paths, list(range(1, seeds + 1)), years=years, from_year=from_year, workers=workers)
-    if out is not None:
-        table.to_csv(out, index=False)
-    eff = effects(table, names[0])
-    t = Table(title=f"Effets par rapport à « {names[0]} » (moyenne sur {seeds} graines, "
-                    "bande à 90 % des écarts appariés)", title_justify="left")
-    t.add_column("Indicateur")
+    out_path = Path(out) if out else None
+    try:
+        res, summary, report = run_comparison(paths, seeds, years=years, workers=workers,
+                                              scheduler=scheduler, out=out_path, lang=lang,
+                                              progress=not quiet and console.is_terminal)
+    except ComparisonError as e:
+        raise UserError(str(e)) from None
+    except KeyboardInterrupt:
+        where = out_path or "le dossier de sortie"
+        _fail(f"interrompu ; les simulations terminées sont gardées dans {where} : relancez la même "
+              "commande pour reprendre", 130)
+    fr = lang == "fr"
+    console.print((f"{res.ran} simulation(s) faite(s), {res.reused} reprise(s) d'un calcul précédent"
+                   if fr else f"{res.ran} run(s) done, {res.reused} reused from an earlier call")
+                  + f" ({res.seconds:.0f} s)")
+    for f in res.failures:
+        console.print(f"[red]{'échec' if fr else 'failed'} : {f.scenario}, "
+                      f"{'graine' if fr else 'seed'} {f.seed} : {f.error}[/red]", highlight=False)
+    if summary is not None and not quiet:
+        _print_effects(console, summary, [s for s in dict.fromkeys(summary["scenario"])], seeds, lang)
+    if report is not None:
+        print(("Rapport écrit dans " if fr else "Report written to ") + str(report))
+    return 1 if res.failures else 0
+
+
+def _print_effects(console, summary, names, seeds, lang) -> None:
+    """The headline rows of the summary: baseline level, each variant's paired difference [CI]."""
+    from rich.table import Table
+
+    from .report.text import SERIES_LABELS, fmt_diff, fmt_value
+    from .summary import SERIES_BY_KEY
+
+    fr = lang == "fr"
+    horizons = [h for h in ("year20", "year10", "year5") if h in set(summary["horizon"])]
+    last = horizons[0] if horizons else "period"
+    t = Table(title=(f"Écarts à « {names[0]} » : moyenne appariée sur {seeds} graine(s) et intervalle "
+                     "de confiance à 90 %" if fr else
+                     f"Differences from “{names[0]}”: paired mean over {seeds} seed(s), 90% CI"),
+              title_justify="left")
+    t.add_column("Indicateur" if fr else "Indicator")
     t.add_column(names[0], justify="right")
     for n in names[1:]:
         t.add_column(n, justify="right")
-    for metric, label in HEADLINES.items():
-        rows = eff[eff["metric"] == metric].set_index("scenario")
+    for key in ("q1_tenants_qpv", "q1_tenants_outside_qpv", "q1_tenants_site", "legal_q1_outside_qpv",
+                "legal_q2q4_in_qpv", "legal_priority", "dissimilarity_q1", "wait_median",
+                "rehoused_outside_qpv", "rent_revenue"):
+        hz = "period" if key.startswith(("legal", "wait", "rehoused")) else last
+        rows = summary[(summary["series"] == key) & (summary["horizon"] == hz)].set_index("scenario")
         if rows.empty:
             continue
-        cells = [_fmt(rows.loc[names[0], "mean"])]
+        unit = SERIES_BY_KEY[key].unit
+        hz_word = ("moyenne" if fr else "mean") if hz == "period" else (f"an {hz[4:]}" if fr else f"year {hz[4:]}")
+        has_base = names[0] in rows.index
+        cells = [fmt_value(rows.loc[names[0], "mean"], unit, lang) if has_base else "–"]
         for n in names[1:]:
-            r = rows.loc[n]
-            if r["effect"] != r["effect"]:      # no baseline value (e.g. no rehousing): show the level
-                cells.append(f"{_fmt(r['mean'])} (niveau)")
+            if n not in rows.index:
+                cells.append("–")
                 continue
-            cells.append(f"{_fmt(r['effect'], sign=True)} [{_fmt(r['effect_p05'], sign=True)} ; "
-                         f"{_fmt(r['effect_p95'], sign=True)}]")
-        t.add_row(label, *cells)
+            r = rows.loc[n]
+            cells.append(fmt_diff(r["diff"], r["diff_lo"], r["diff_hi"], unit, lang) if has_base else
+                         fmt_value(r["mean"], unit, lang) + (" (niveau)" if fr else " (level)"))
+        t.add_row(f"{SERIES_LABELS[lang][key]} ({hz_word})", *cells)
     console.print(t)
-    if out is not None:
-        print(f"Table écrite dans {out}")
-    return 0
 
 
 def _fmt(v, sign=False) -> str:
@@ -238,11 +273,13 @@ def main(argv: list[str] | None = None) -> int:
         if args.command == "run":
             return _run(args.scenario, args.seed, args.years, args.out, args.quiet)
         if args.command == "demo":
-            return _run(builtin("baseline"), None, None, args.out, args.quiet)
+            return _compare([str(builtin("baseline")), str(builtin("renewal_strategy"))], DEMO_SEEDS,
+                            None, None, None, args.out, "fr", args.quiet)
         if args.command == "validate":
             return _validate(args.files)
         if args.command == "compare":
-            return _compare(args.scenarios, args.seeds, args.years, args.from_year, args.workers, args.out)
+            return _compare(args.scenarios, args.seeds, args.years, args.workers, args.scheduler,
+                            args.out, args.lang, args.quiet)
     except (ScenarioError, UserError) as e:
         _fail(str(e))
     except KeyboardInterrupt:

@@ -1,12 +1,13 @@
-"""Comparing scenarios over several seeds: the headline effects of a lever against a baseline, with
-the spread across seeds. Runs go to worker processes (one per core by default)."""
+"""Comparing scenarios over several seeds: the headline metrics of each run, and the comparison a
+policy team runs from the command line (ensemble on Dask, tables, French report).
+
+`compare()` is the light Python API (a table of headline metrics per scenario and seed);
+`run_comparison()` is what `peuplement compare` and `peuplement demo` do: every run written under
+an output folder that a second call resumes, a summary per indicator and horizon with paired
+differences, and the HTML report."""
 
 from __future__ import annotations
 
-import multiprocessing
-import os
-import threading
-from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
 import numpy as np
@@ -112,31 +113,37 @@ def _rehousing_fates(model) -> dict[str, float]:
     return res
 
 
-def _one(args):
-    path, seed, years, from_year = args
-    overrides = {"run": {"seed": seed}}
-    if years:
-        overrides["run"]["years"] = years
-    sc = load_scenario(path, overrides)
-    m = HousingModel(sc)
+def _metrics_runner(spec, root, from_year=None) -> dict:
+    """Run one spec and return its headline metrics (no folder written)."""
+    from .schema import Scenario
+
+    m = HousingModel(Scenario.model_validate(spec.raw))
     m.run()
-    return sc.name, seed, metrics(m, from_year)
+    return {"key": spec.key, "scenario": spec.scenario, "seed": spec.seed,
+            "metrics": metrics(m, from_year)}
 
 
 def compare(paths: list[str | Path], seeds: list[int], years: int | None = None,
-            from_year: int | None = None, workers: int | None = None) -> pd.DataFrame:
-    """Headline metrics for each scenario and seed (long table: scenario, seed, metric, value)."""
-    jobs = [(str(p), s, years, from_year) for p in paths for s in seeds]
-    workers = workers or min(len(jobs), os.cpu_count() or 1)
-    if workers > 1:
-        # fork is the cheapest and works from any script; a multi-threaded parent (a test runner,
-        # some notebooks) must not fork, so it goes through a fork server
-        method = "forkserver" if threading.active_count() > 1 else "fork"
-        with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context(method)) as ex:
-            results = list(ex.map(_one, jobs))
-    else:
-        results = [_one(j) for j in jobs]
-    rows = [(name, seed, k, v) for name, seed, mets in results for k, v in mets.items()]
+            from_year: int | None = None, workers: int | None = None,
+            scheduler: str | None = None) -> pd.DataFrame:
+    """Headline metrics for each scenario and seed (long table: scenario, seed, metric, value).
+
+    Runs go to Dask (`simulation.ensemble`): a local cluster of `workers` processes (one per core by
+    default), an existing scheduler, or this process when `workers == 1`. Failed runs raise."""
+    import functools
+    import tempfile
+
+    from .ensemble import make_specs, run_ensemble
+
+    specs = make_specs([load_scenario(p) for p in paths], list(seeds), years)
+    with tempfile.TemporaryDirectory(prefix="peuplement-compare-") as tmp:
+        res = run_ensemble(specs, tmp, workers=workers, scheduler=scheduler,
+                           runner=functools.partial(_metrics_runner, from_year=from_year))
+    if res.failures:
+        f = res.failures[0]
+        raise RuntimeError(f"{len(res.failures)} run(s) failed, first: {f.scenario} seed {f.seed}: {f.error}")
+    rows = [(r["scenario"], r["seed"], k, v) for s in specs for r in [res.results[s.key]]
+            for k, v in r["metrics"].items()]
     return pd.DataFrame(rows, columns=["scenario", "seed", "metric", "value"])
 
 
@@ -154,3 +161,65 @@ def effects(table: pd.DataFrame, baseline: str) -> pd.DataFrame:
                          "effect_p05": d.quantile(0.05) if sc != baseline and len(d) else np.nan,
                          "effect_p95": d.quantile(0.95) if sc != baseline and len(d) else np.nan})
     return pd.DataFrame(rows)
+
+
+# ------------------------------------------------------------------- the command-line comparison
+MARKER = "ensemble.json"
+
+
+class ComparisonError(Exception):
+    """A user-fixable problem with a comparison (one line)."""
+
+
+def default_out(names: list[str], seeds: int, years: int | None) -> Path:
+    """A folder name fixed by the comparison's inputs, so that rerunning the same command resumes."""
+    safe = ["".join(c if c.isalnum() or c in "-_." else "_" for c in n) for n in names]
+    stem = f"compare-{safe[0]}-vs-{'-'.join(safe[1:])}"[:120]
+    return Path("outputs") / f"{stem}-{seeds}graines" + (f"-{years}ans" if years else "")
+
+
+def prepare_out(out: Path) -> None:
+    """An output folder is new, empty, or an earlier comparison (which is then resumed)."""
+    if out.exists() and not out.is_dir():
+        raise ComparisonError(f"--out {out}: exists and is not a folder; choose another path")
+    if out.is_dir() and any(out.iterdir()) and not (out / MARKER).is_file():
+        raise ComparisonError(f"--out {out}: folder not empty and not an earlier comparison; choose "
+                              "a new or empty folder")
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+    except OSError as e:
+        raise ComparisonError(f"--out {out}: cannot create the folder ({e.strerror or e})") from None
+
+
+def run_comparison(paths: list[Path], seeds: int, years: int | None = None, workers: int | None = None,
+                   scheduler: str | None = None, out: Path | None = None, lang: str = "fr",
+                   overrides: dict | None = None, progress: bool = False):
+    """Run a baseline and variants over seeds 1..`seeds` into `out` (resuming finished runs), then
+    write the summary tables and the report. Returns (EnsembleResult, summary table, report path)."""
+    import json
+    import os
+
+    from .ensemble import make_specs, run_ensemble
+    from .report import build_report
+
+    scenarios = [load_scenario(p, overrides) for p in paths]      # validates every file first
+    names = [sc.name for sc in scenarios]
+    if len(set(names)) < len(names):
+        raise ComparisonError("two scenarios have the same name; give each variant its own name: field")
+    out = Path(out) if out is not None else default_out(names, seeds, years)
+    prepare_out(out)
+    specs = make_specs(scenarios, list(range(1, seeds + 1)), years)
+    marker = {"scenarios": names, "sources": [str(Path(p).resolve()) for p in paths],
+              "seeds": seeds, "years": years, "runs": [s.key for s in specs]}
+    tmp = out / f".{MARKER}.tmp"
+    tmp.write_text(json.dumps(marker, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
+    os.replace(tmp, out / MARKER)
+    res = run_ensemble(specs, out, workers=workers, scheduler=scheduler, progress=progress,
+                       label="Simulations" if lang == "fr" else "Runs")
+    report = build_report(out, specs, sources=dict(zip(names, paths)), lang=lang, failures=res.failures) \
+        if res.finished else None
+    summary = None
+    if report is not None:
+        summary = pd.read_csv(report.parent / "tables" / "summary.csv", sep=";", decimal=",",
+                              encoding="utf-8-sig")
+    return res, summary, report
