@@ -85,10 +85,11 @@ def test_user_errors_are_one_line_exit_2(args, needle):
 
 
 def test_compare_prints_effects(tmp_path):
-    out = tmp_path / "cmp.csv"
+    out = tmp_path / "cmp"
     r = cli("compare", "baseline", "single_rent", "--seeds", "2", "--years", "3", "--workers", "1",
             "--out", str(out))
     assert r.returncode == 0, r.stderr
-    assert "Effets par rapport à « baseline »" in r.stdout and "single_rent" in r.stdout
-    table = pd.read_csv(out)
+    assert "Écarts à « baseline »" in r.stdout and "single_rent" in r.stdout
+    assert (out / "report" / "report.html").is_file()
+    table = pd.read_parquet(out / "report" / "tables" / "runs.parquet")
     assert set(table["scenario"]) == {"baseline", "single_rent"} and set(table["seed"]) == {1, 2}

@@ -21,6 +21,7 @@ import pandas as pd
 
 from ..ensemble import RunSpec, run_dir
 from ..labels import LEGAL_OBJECTIVES
+from ..outputs import write_parquet
 from ..summary import (FEW_SEEDS, HORIZONS, SERIES_BY_KEY, horizon_values, run_info, run_table,
                        summarise)
 from . import figures as F
@@ -143,6 +144,8 @@ def build_report(root: str | Path, specs: list[RunSpec], sources: dict[str, Path
             if any(h <= years for h in HORIZONS) else "period"
         french_csv(table, tmp / "tables" / "runs.csv")
         french_csv(summary, tmp / "tables" / "summary.csv")
+        write_parquet(table, tmp / "tables" / "runs.parquet")          # full precision, for analysts
+        write_parquet(summary, tmp / "tables" / "summary.parquet")
 
         # --- variants in plain words, lever dates
         variants, lever_dates = [], {}
