@@ -90,7 +90,8 @@ def write_scenario(scenario: dict, out: str | Path) -> Path:
     head = HEADER.format(file=s["file"], epci=s["epci"], dwellings=s["dwellings"],
                          nbhd=len(t["neighbourhoods"]),
                          res=sum(len(n["residences"]) for n in t["neighbourhoods"]), out=out.name)
-    body = yaml.safe_dump(scenario, sort_keys=False, allow_unicode=True, width=110)
+    dumper = getattr(yaml, "CSafeDumper", yaml.SafeDumper)      # libyaml: ~3x faster on large EPCIs
+    body = yaml.dump(scenario, Dumper=dumper, sort_keys=False, allow_unicode=True, width=110)
     try:
         out.parent.mkdir(parents=True, exist_ok=True)
         out.write_text(head + "\n" + body, encoding="utf-8")

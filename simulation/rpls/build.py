@@ -119,7 +119,8 @@ def build_territory(ex: Extract, *, epci: str, where: str, name: str | None = No
     fin, unmapped = financing_of(codes, _col(df, "finan_label"), financing or {}, where)
     if unmapped.any():
         imputed["financement (code sans équivalent dans le modèle -> PLUS)"] += int(unmapped.sum())
-    fin_counts = Counter(f"{c or 'vide'} -> {t}" for c, t in zip(codes, fin))
+    vc = pd.DataFrame({"c": codes.to_numpy(object), "t": fin.to_numpy(object)}).value_counts()
+    fin_counts = {f"{c or 'vide'} -> {t}": int(k) for (c, t), k in vc.items()}
 
     # --- neighbourhoods: QPV, else IRIS, else commune
     depcom = _col(df, "depcom").str.upper().str.zfill(5)
@@ -177,7 +178,9 @@ def build_territory(ex: Extract, *, epci: str, where: str, name: str | None = No
     rent_ok = (rent > 0) & d["surface"].notna().to_numpy()
     d["rent_m2"] = np.where(rent_ok, rent / d["surface"].to_numpy(), np.nan)
     d.loc[(d["rent_m2"] < 1) | (d["rent_m2"] > 40), "rent_m2"] = np.nan
-    sched = np.array([default_rent_m2(rents, int(y), f) for y, f in zip(d["year"], d["fin"])])
+    pairs = {(int(y), f) for y, f in zip(d["year"].to_numpy(), d["fin"].to_numpy(object))}
+    by_pair = {p: default_rent_m2(rents, *p) for p in pairs}
+    sched = np.array([by_pair[(int(y), f)] for y, f in zip(d["year"].to_numpy(), d["fin"].to_numpy(object))])
     sched = sched * np.where(d["dep"].isin(IDF_DEPARTMENTS), IDF_RENT_FACTOR, 1.0)
     d["sched"] = sched
     known = d["rent_m2"].notna()
@@ -193,33 +196,44 @@ def build_territory(ex: Extract, *, epci: str, where: str, name: str | None = No
     if (~has_landlord).any():
         imputed["bailleur (absent du fichier public)"] += int((~has_landlord).sum())
 
-    # --- assemble
+    # --- assemble, one vectorised pass per quantity (tens of thousands of dwellings)
+    grouped = d.groupby(["nb", "res", "fin"], sort=True)
+    gid = grouped.ngroup().to_numpy()
+    n_g = int(gid.max()) + 1
+    counts = np.bincount(gid * 5 + d["rooms"].to_numpy() - 1, minlength=n_g * 5).reshape(n_g, 5)
+    size_g = counts.sum(axis=1)
+    year_g = d.groupby(gid)["year"].median().to_numpy()
+    kr = d["rent_m2"].notna().to_numpy()
+    surf = d["surface"].fillna(0.0).to_numpy()
+    rent_sum = np.bincount(gid[kr], weights=(d["rent_m2"].to_numpy() * surf)[kr], minlength=n_g)
+    surf_sum = np.bincount(gid[kr], weights=surf[kr], minlength=n_g)
+    known_g = np.bincount(gid[kr], minlength=n_g)
+    sched_g = np.bincount(gid, weights=d["sched"].to_numpy(), minlength=n_g) / size_g
+    rent_g = np.where(known_g > 0, rent_sum / np.maximum(surf_sum, 1e-9), sched_g * local)
+    imputed_rent = int(size_g[known_g == 0].sum())
+    partial_rent = int((size_g - known_g)[known_g > 0].sum())
+    lm = pd.DataFrame({"g": gid, "l": d["landlord"].to_numpy(object)}).value_counts().reset_index()
+    landlord_g = lm.drop_duplicates("g").set_index("g")["l"].reindex(range(n_g)).to_numpy(object)
+    firsts = np.unique(gid, return_index=True)[1]
+    cols = {c: d[c].to_numpy(object)[firsts] for c in ("nb", "res", "fin", "lib", "addr", "bat", "prog")}
+
     neighbourhoods: dict[str, dict] = {}
     res_names: dict[tuple, str] = {}
-    imputed_rent = partial_rent = 0
-    for (nb, res, f), g in d.groupby(["nb", "res", "fin"], sort=True):
-        n = len(g)
-        counts = np.bincount(g["rooms"].to_numpy(), minlength=6)[1:6]
-        typology = {f"T{i + 1}": round(float(c) / n, 4) for i, c in enumerate(counts) if c}
-        k = g["rent_m2"].notna()
-        if k.any():
-            rent_m2 = float((g.loc[k, "rent_m2"] * g.loc[k, "surface"]).sum() / g.loc[k, "surface"].sum())
-            partial_rent += int((~k).sum())
-        else:
-            rent_m2 = float(g["sched"].mean()) * local
-            imputed_rent += n
-        landlord = g["landlord"].mode().iat[0]
-        row = g.iloc[0]
+    for g in range(n_g):
+        nb, res, f = cols["nb"][g], cols["res"][g], cols["fin"][g]
+        n = int(size_g[g])
+        typology = {f"T{i + 1}": round(float(c) / n, 4) for i, c in enumerate(counts[g]) if c}
         if res.startswith("P:"):
-            base = f"{row['lib']} - programme {row['prog']}"
+            base = f"{cols['lib'][g]} - programme {cols['prog'][g]}"
         elif res.startswith("A:"):
-            base = f"{row['addr'].title()}, {row['lib']}" + (f" - bât. {row['bat']}" if row["bat"] else "")
+            base = f"{cols['addr'][g].title()}, {cols['lib'][g]}" + (f" - bât. {cols['bat'][g]}"
+                                                                      if cols["bat"][g] else "")
         else:
             base = f"{nb_names[nb]} - diffus {res[2:]}"
         res_names[(nb, res, f)] = base
         neighbourhoods.setdefault(nb, {"residences": []})["residences"].append({
-            "key": (nb, res, f), "landlord": landlord, "year_built": int(np.median(g["year"])),
-            "financing": f, "dwellings": n, "typology": typology, "rent_m2": round(rent_m2, 2)})
+            "key": (nb, res, f), "landlord": landlord_g[g], "year_built": int(year_g[g]),
+            "financing": f, "dwellings": n, "typology": typology, "rent_m2": round(float(rent_g[g]), 2)})
     # same address with several financing types: name each part by its financing
     bases = Counter(res_names.values())
     for key, base in res_names.items():

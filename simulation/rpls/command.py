@@ -5,6 +5,9 @@ from __future__ import annotations
 import time
 from pathlib import Path
 
+import yaml
+
+from ..scenario import ScenarioError, builtin, deep_merge, resolve_raw, validate_raw
 from . import RplsError, import_rpls, parse_financing_overrides, write_scenario
 
 
@@ -20,9 +23,8 @@ def from_rpls(args, user_error: type[Exception]) -> int:
         write_scenario(scenario, out)
     except RplsError as e:
         raise user_error(str(e)) from None
-    from ..scenario import ScenarioError, load_scenario
     try:
-        load_scenario(out)
+        _check_loads(out)
     except ScenarioError as e:                      # a bug of the import, not of the user's file
         raise user_error(f"the territory written to {out} does not load ({e}); please report it") from None
     src = scenario["territory"]["source"]
@@ -40,6 +42,14 @@ def from_rpls(args, user_error: type[Exception]) -> int:
         print(f"  imputés : {_n(k)} logement{'s' if k > 1 else ''} ({what})")
     print(f"Territoire écrit dans {out} ({time.perf_counter() - t0:.1f} s).")
     return 0
+
+
+def _check_loads(out: Path) -> None:
+    """The written file, read back, merged with its parent and validated as `run` would."""
+    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+    data = yaml.load(out.read_text(encoding="utf-8"), Loader=loader)
+    parent = data.pop("extends")
+    validate_raw(deep_merge(resolve_raw(builtin(parent)), data), out)
 
 
 def _n(v: int) -> str:
