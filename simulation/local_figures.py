@@ -69,8 +69,14 @@ def _applicant_q1(pop: dict) -> float:
 
 
 def _dwellings(sc) -> float:
+    """Dwellings the generator will build (copies and rounding as in territory.Territory)."""
     t = sc.territory
-    return float(t.scale_to_dwellings or sum(r.dwellings for n in t.neighbourhoods for r in n.residences))
+    sizes = [r.dwellings for n in t.neighbourhoods for r in n.residences]
+    base = sum(sizes)
+    target = t.scale_to_dwellings or base
+    copies = max(1, math.ceil(target / base - 1e-9)) if target > base else 1
+    factor = target / (base * copies)
+    return float(copies * sum(max(1, round(d * factor)) for d in sizes))
 
 
 def _stock(sc):

@@ -42,7 +42,7 @@ def import_rpls(path: str | Path, epci: str, *, name: str | None = None,
     if not epci:
         raise RplsError("--epci: give the EPCI's SIREN code (9 digits, e.g. 243500139)")
     ex = read_epci(path, epci)
-    where = str(Path(path).name)
+    where = ex.source_name
     territory, _ = build_territory(ex, epci=epci, where=where, name=name, renewal_qpv=renewal_qpv,
                                    financing=financing, min_residence=min_residence)
     slug = re.sub(r"[^A-Za-z0-9]+", "_", territory["name"]).strip("_").lower() or f"epci_{epci}"

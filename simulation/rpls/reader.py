@@ -28,6 +28,7 @@ class Extract:
     malformed_rows: int
     encoding: str
     columns: dict[str, str] = field(default_factory=dict)   # logical -> column name in the file
+    source_name: str = ""             # file name (and zip member) for the territory's record
 
 
 def _open(path: Path):
@@ -44,8 +45,8 @@ def _open(path: Path):
             names = ", ".join(m.filename for m in members[:5])
             raise RplsError(f"{path}: the zip holds several CSV files ({names}); unzip it and give "
                             "the one to import")
-        return lambda: zf.open(members[0]), f"{path}:{members[0].filename}"
-    return lambda: open(path, "rb"), str(path)
+        return lambda: zf.open(members[0]), f"{path.name}:{members[0].filename}"
+    return lambda: open(path, "rb"), path.name
 
 
 def _sniff(head: bytes, where: str) -> tuple[str, str, list[str]]:
@@ -161,7 +162,7 @@ def read_epci(path: str | Path, epci: str) -> Extract:
         table = pa.concat_tables(kept)
         inverse = {v: k for k, v in cols.items()}
         table = table.rename_columns([inverse.get(c, c) for c in table.column_names])
-        return Extract(table, layout, rows, empty, malformed[0], enc, cols)
+        return Extract(table, layout, rows, empty, malformed[0], enc, cols, where)
 
     try:
         return attempt(encoding)
