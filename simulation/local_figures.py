@@ -155,3 +155,35 @@ def solve_tenant_incomes(sc, threshold: float, share_qpv: float | None, share_ou
             hi = mid
     factor = math.exp(0.5 * (lo + hi))
     return solve_median(factor, share_out, 1), factor
+
+
+# ------------------------------------------------------------------------------ warnings
+from .checks import check  # noqa: E402  (registration at import, see checks._load_checks)
+
+
+@check
+def _local_figures_without_group(sc) -> list[str]:
+    """A Q1 share given for a group of dwellings the territory does not have is ignored."""
+    lf = sc.local_figures
+    if lf is None:
+        return []
+    qpv = [n.is_qpv for n in sc.territory.neighbourhoods]
+    out = []
+    if lf.q1_share_tenants_qpv is not None and not any(qpv):
+        out.append("local_figures.q1_share_tenants_qpv: the territory has no QPV neighbourhood; the "
+                   "figure is ignored (remove it or mark the QPV with is_qpv: true)")
+    if lf.q1_share_tenants_outside_qpv is not None and all(qpv):
+        out.append("local_figures.q1_share_tenants_outside_qpv: every neighbourhood is a QPV; the "
+                   "figure is ignored")
+    return out
+
+
+@check
+def _imported_single_landlord(sc) -> list[str]:
+    """An imported territory without landlord identities has one imputed landlord."""
+    if sc.territory.source is None or len(sc.territory.landlords) > 1 \
+            or sc.rehousing.target_other_landlord <= 0:
+        return []
+    return [f"rehousing.target_other_landlord: the imported territory has a single (imputed) landlord, "
+            f"'{sc.territory.landlords[0].name}', so no rehousing can go to another one; give the real "
+            "landlords in territory.landlords (see docs/rpls.md)"]

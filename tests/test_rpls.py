@@ -331,3 +331,11 @@ def test_write_scenario_reports_an_unwritable_path(tmp_path):
     (tmp_path / "file").write_text("x")
     with pytest.raises(RplsError, match="cannot write"):
         write_scenario(sc, tmp_path / "file" / "sub.yaml")
+
+
+def test_warnings_on_an_imported_territory(imported):
+    from simulation.checks import scenario_warnings
+    sc = load_scenario(imported, {"rehousing": {"target_other_landlord": 0.3}})
+    assert any(w.startswith("rehousing.target_other_landlord: the imported territory has a single")
+               for w in scenario_warnings(sc))
+    assert scenario_warnings(load_scenario(imported)) == []

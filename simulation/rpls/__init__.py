@@ -54,6 +54,28 @@ def import_rpls(path: str | Path, epci: str, *, name: str | None = None,
     }
 
 
+class _Flow(dict):
+    """A mapping written on one line (a residence), as in the shipped scenarios."""
+
+
+class _Dumper(getattr(yaml, "CSafeDumper", yaml.SafeDumper)):    # libyaml: ~3x faster on large EPCIs
+    pass
+
+
+_Dumper.add_representer(_Flow, lambda d, data: d.represent_mapping("tag:yaml.org,2002:map", data,
+                                                                   flow_style=True))
+
+
+def _flow_residences(scenario: dict) -> dict:
+    out = dict(scenario)
+    t = dict(out["territory"])
+    t["neighbourhoods"] = [{**n, "residences": [_Flow(r) for r in n["residences"]]}
+                           for n in t["neighbourhoods"]]
+    t["landlords"] = [_Flow(lo) for lo in t["landlords"]]
+    out["territory"] = t
+    return out
+
+
 HEADER = """\
 # Territoire importé du répertoire des logements locatifs des bailleurs sociaux (RPLS, SDES)
 # par `peuplement territory from-rpls` : {file}, EPCI {epci}.
@@ -90,8 +112,8 @@ def write_scenario(scenario: dict, out: str | Path) -> Path:
     head = HEADER.format(file=s["file"], epci=s["epci"], dwellings=s["dwellings"],
                          nbhd=len(t["neighbourhoods"]),
                          res=sum(len(n["residences"]) for n in t["neighbourhoods"]), out=out.name)
-    dumper = getattr(yaml, "CSafeDumper", yaml.SafeDumper)      # libyaml: ~3x faster on large EPCIs
-    body = yaml.dump(scenario, Dumper=dumper, sort_keys=False, allow_unicode=True, width=110)
+    body = yaml.dump(_flow_residences(scenario), Dumper=_Dumper, sort_keys=False, allow_unicode=True,
+                     width=1000)
     try:
         out.parent.mkdir(parents=True, exist_ok=True)
         out.write_text(head + "\n" + body, encoding="utf-8")
