@@ -86,5 +86,6 @@ LOCAL_CALIBRATION_MIN = 30
 
 # Student residences are not let through the ordinary allocation commissions.
 STUDENT_TYPECONST = {"E"}
-NOT_QPV = {"", "0", "NON", "N", "HORS QPV", "HQPV", "HORS_QPV", "-", "SO", "NC", "00"}
+NOT_QPV = {"", "0", "NON", "N", "HORS QPV", "HQPV", "HORS_QPV", "HORS QP", "NON QPV", "-", "SO", "NC",
+           "00", "SANS OBJET"}
 YES_QPV = {"1", "OUI", "O", "QPV"}
