@@ -5,6 +5,7 @@
     peuplement validate FILE...
     peuplement compare BASELINE VARIANT... [--seeds N] [--years N] [--workers N]
                        [--scheduler ADDRESS] [--out DIR] [--lang fr|en]
+    peuplement territory from-rpls FILE.csv --epci CODE [--out NAME.yaml]
 
 User errors (bad scenario, missing file, unwritable --out, bad option value) print one line
 `peuplement: error: <message>` on stderr and exit with status 2, never a traceback.
@@ -89,6 +90,21 @@ def build_parser() -> argparse.ArgumentParser:
 
     v = sub.add_parser("validate", help="check scenario files without running them")
     v.add_argument("files", metavar="FILE", nargs="+")
+
+    t = sub.add_parser("territory", help="build a territory from open data (see docs/rpls.md)")
+    tsub = t.add_subparsers(dest="source", metavar="SOURCE", parser_class=_Parser)
+    tsub.required = True
+    tr = tsub.add_parser("from-rpls", help="a scenario file from an EPCI's dwellings in an RPLS file")
+    tr.add_argument("file", metavar="FILE", help="RPLS dwelling-level file (.csv or .zip)")
+    tr.add_argument("--epci", required=True, help="SIREN code of the EPCI (9 digits)")
+    tr.add_argument("--out", metavar="FILE", help="scenario file to write (default rpls-<EPCI>.yaml)")
+    tr.add_argument("--name", help="territory name (default 'EPCI <code>')")
+    tr.add_argument("--renewal-qpv", action="append", default=[], metavar="CODE",
+                    help="QPV code of an urban renewal (NPNRU) site; repeat for several")
+    tr.add_argument("--financing", action="append", default=[], metavar="CODE=TYPE",
+                    help="map an RPLS financing code to PLAI, PLUS, PLS or PLI; repeat for several")
+    tr.add_argument("--min-residence", type=_int_at_least(1), default=5, metavar="N",
+                    help="addresses with fewer dwellings are pooled per neighbourhood (default 5)")
     return p
 
 
@@ -280,6 +296,9 @@ def main(argv: list[str] | None = None) -> int:
         if args.command == "compare":
             return _compare(args.scenarios, args.seeds, args.years, args.workers, args.scheduler,
                             args.out, args.lang, args.quiet)
+        if args.command == "territory":
+            from .rpls.command import from_rpls
+            return from_rpls(args, UserError)
     except (ScenarioError, UserError) as e:
         _fail(str(e))
     except KeyboardInterrupt:

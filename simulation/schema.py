@@ -116,6 +116,26 @@ class LandlordSpec(Strict):
                                                 "housing company (ESH) or mixed company (SEM)")
 
 
+class TerritorySourceSpec(Strict):
+    """Where an imported territory comes from and what was made up for it (written by
+    `peuplement territory from-rpls`; informative, the model does not read it)."""
+
+    file: str = Field(description="the RPLS file the territory was built from")
+    layout: Literal["old", "recent"] = Field(description="RPLS column layout: 'old' (DEPCOM, EPCI, "
+                                             "FINAN, ...) or 'recent' (*_CODE / *_LIBELLE pairs)")
+    epci: str = Field(description="EPCI (SIREN code) whose dwellings were kept")
+    rows_read: int = Field(ge=0, description="data rows in the file")
+    rows_in_epci: int = Field(ge=0, description="rows with this EPCI code")
+    dwellings: int = Field(ge=0, description="dwellings kept in the territory")
+    rows_dropped: dict[str, int] = Field(default_factory=dict, description="rows of the EPCI not "
+                                        "used, by reason (e.g. student housing, no room count)")
+    imputed: dict[str, int] = Field(default_factory=dict, description="dwellings whose value was "
+                                    "imputed, by field (rent, landlord, financing, ...); see docs/rpls.md")
+    financing_codes: dict[str, int] = Field(default_factory=dict, description="dwellings by RPLS "
+                                            "financing code, written as 'code -> type'")
+    notes: list[str] = Field(default_factory=list, description="how the imputations were made")
+
+
 class TerritorySpec(Strict):
     name: str = "Territoire"
     landlords: list[LandlordSpec] = Field(min_length=1)
@@ -124,6 +144,9 @@ class TerritorySpec(Strict):
         None, ge=50, le=2_000_000,
         description="if set, the generator scales the described stock to this many dwellings, "
                     "replicating neighbourhoods with the same proportions")
+    source: TerritorySourceSpec | None = Field(
+        None, description="provenance of an imported territory: file, rows used and dropped, "
+        "what was imputed (written by `peuplement territory from-rpls`)")
 
     @model_validator(mode="after")
     def _names(self):
@@ -182,6 +205,35 @@ class PopulationSpec(Strict):
     initial_occupancy: Share = Field(0.975, description="share of dwellings occupied at start "
                                      "(france.yaml vacancy_rate 2.9 %, less frictional vacancy)")
     adult_age_mean: PosFloat = Field(44.0, description="years, mean age of reference persons")
+
+
+class LocalFiguresSpec(Strict):
+    """Aggregate figures a territory knows about its tenants and applicants. Each figure given
+    replaces the population and behaviour parameters it determines (see docs/rpls.md); a figure
+    left out keeps the national default of those parameters."""
+
+    q1_threshold_eur_uc: PosFloat | None = Field(
+        None, ge=3000, le=30000, description="EUR/UC/year, the yearly first-quartile threshold of "
+        "applicants' income per consumption unit (prefectoral order; national median 9,243 in 2023, "
+        "USH); sets population.applicant_income_uc_median")
+    q1_share_tenants_qpv: Share | None = Field(
+        None, description="share of tenant households in QPV with an income per UC under the Q1 "
+        "threshold (occupancy survey OPS); with the next one sets population.tenant_income_uc_median "
+        "and population.qpv_income_factor")
+    q1_share_tenants_outside_qpv: Share | None = Field(
+        None, description="same share outside QPV (occupancy survey OPS)")
+    applicants: int | None = Field(
+        None, ge=0, le=2_000_000, description="pending applications from households not in social "
+        "housing at the start (SNE, transfers excluded); sets behaviour.demand.market_tension")
+    allocations_per_year: int | None = Field(
+        None, gt=0, le=500_000, description="yearly allocations to households not in social housing "
+        "(SNE); sets behaviour.exits.base_rate so that exits free about as many dwellings")
+    priority_share: Share | None = Field(
+        None, description="share of applicants recognised as priority public (DALO, PDALHPD, "
+        "CCH L441-1); sets population.priority_share")
+    vacancy_rate: Share | None = Field(
+        None, le=0.5, description="share of dwellings vacant at the start (RPLS, SDES); sets "
+        "population.initial_occupancy")
 
 
 # ------------------------------------------------------------------------------------------ behaviour
@@ -607,6 +659,18 @@ class Scenario(Strict):
     works: list[WorkSpec] = Field(default_factory=list)
     rehousing: RehousingSpec = RehousingSpec()
     observation: ObservationSpec = ObservationSpec()
+    local_figures: LocalFiguresSpec | None = Field(
+        None, description="the territory's own aggregate figures (Q1 threshold, Q1 shares of tenants, "
+        "applicants, allocations, priority share, vacancy) from which households are synthesised; "
+        "none = national defaults")
+
+    @model_validator(mode="after")
+    def _local_figures(self):
+        """Figures given in local_figures replace the parameters they determine (docs/rpls.md)."""
+        if self.local_figures is not None:
+            from .local_figures import apply_local_figures
+            apply_local_figures(self)
+        return self
 
     @model_validator(mode="after")
     def _references(self):
