@@ -9,19 +9,24 @@ import pandas as pd
 
 # event codes
 APPLIED, TRANSFER_REQUEST, ALLOCATED, TRANSFERRED, REHOUSED, RETURNED, EXIT, DEATH, LAPSE, \
-    TRANSFER_LAPSE, FORMED, FORCED_EXIT, DEMOLISHED, SOLD_DWELLING, TO_REHOUSE = range(15)
+    TRANSFER_LAPSE, FORMED, FORCED_EXIT, DEMOLISHED, SOLD_DWELLING, TO_REHOUSE, \
+    LOST_RIGHT_TO_STAY = range(16)
 EVENT_NAMES = ("applied", "transfer_request", "allocated", "transferred", "rehoused", "returned",
                "exit", "death", "lapse", "transfer_lapse", "formed", "forced_exit", "demolished",
-               "sold", "to_rehouse")
+               "sold", "to_rehouse", "lost_right_to_stay")
 _SCALAR = (int, np.integer)
 MOVES_IN = (ALLOCATED, TRANSFERRED, REHOUSED, RETURNED)
-LEAVES = (EXIT, DEATH, LAPSE, FORCED_EXIT)
+LEAVES = (EXIT, DEATH, LAPSE, FORCED_EXIT, LOST_RIGHT_TO_STAY)
+# events that carry the household's income quartile of the year and its priority / DALO status
+_STATUS_EVENTS = frozenset(MOVES_IN + LEAVES)
+NO_STATUS = 0           # quartile column for other events (the others are 1..4)
 
 
 class EventLog:
     def __init__(self, model):
         self.model = model
         self._m, self._e, self._h, self._d, self._r, self._o = [], [], [], [], [], []
+        self._s: list[np.ndarray] = []    # status code: quartile (1..4, 0 none) + 8 priority + 16 DALO
         self._single: list[tuple] = []
         self.tenants_at_start = np.empty(0, np.int64)
 
@@ -29,7 +34,8 @@ class EventLog:
         """Record one event for one household or a batch (arrays broadcast together)."""
         if isinstance(h, _SCALAR) and isinstance(d, _SCALAR) and isinstance(r, _SCALAR):
             # the common single-move case, kept cheap
-            self._single.append((self.model.month, event, int(h), int(d), int(r), int(other)))
+            st = int(self._status(np.array([h]))[0]) if event in _STATUS_EVENTS else NO_STATUS
+            self._single.append((self.model.month, event, int(h), int(d), int(r), int(other), st))
             return
         h, d, r, other = (np.asarray(x, np.int64) for x in np.broadcast_arrays(h, d, r, other))
         h, d, r, other = (np.atleast_1d(x) for x in (h, d, r, other))
@@ -43,6 +49,14 @@ class EventLog:
         self._d.append(d)
         self._r.append(r)
         self._o.append(other)
+        self._s.append(self._status(h) if event in _STATUS_EVENTS else np.zeros(n, np.int8))
+
+    def _status(self, h: np.ndarray) -> np.ndarray:
+        """Quartile of the year (1..4) + 8 if priority + 16 if DALO, of households h now."""
+        m = self.model
+        hh = m.households
+        q = m.quartile(hh.income_uc_of(h)) + 1
+        return (q + 8 * hh.priority[h] + 16 * hh.dalo[h]).astype(np.int8)
 
     def _flush(self) -> None:
         """Move buffered single events into the chunks, keeping the order of recording."""
@@ -56,11 +70,13 @@ class EventLog:
         self._d.append(a[:, 3])
         self._r.append(a[:, 4])
         self._o.append(a[:, 5])
+        self._s.append(a[:, 6].astype(np.int8))
 
     def frame(self) -> pd.DataFrame:
         self._flush()
         cat = lambda parts, dt: np.concatenate(parts).astype(dt) if parts else np.empty(0, dt)
         e = cat(self._e, np.int8)
+        st = cat(self._s, np.int8)
         return pd.DataFrame({
             "month": cat(self._m, np.int32),
             "event": pd.Categorical.from_codes(e, categories=list(EVENT_NAMES)),
@@ -68,4 +84,8 @@ class EventLog:
             "dwelling": cat(self._d, np.int64),
             "residence": cat(self._r, np.int64),
             "from_dwelling": cat(self._o, np.int64),
+            # moves in and leaves: income quartile of the year (0 for other events), status
+            "quartile": st & 7,
+            "priority": (st & 8) > 0,
+            "dalo": (st & 16) > 0,
         })

@@ -29,6 +29,14 @@ HOUSEHOLD_COLUMNS: dict[str, tuple[type, object, str]] = {
     "income_dev": (np.float64, 0.0, "transitory log deviation of income (AR(1))"),
     "employed": (np.bool_, True, "reference person in work"),
     "priority": (np.bool_, False, "priority public (DALO / PDALHPD)"),
+    "dalo": (np.bool_, False, "right to housing recognised (DALO); always a priority household too"),
+    "dalo_deadline": (np.int32, 0, "month by which the prefect must house the DALO household"),
+    "state_employee": (np.bool_, False, "employed by the State (prefect's civil-servant quota)"),
+    "income_n1": (np.float64, np.nan, "income at the last January, EUR/year (NaN: not yet seen)"),
+    "income_n2": (np.float64, np.nan, "income at the January before, EUR/year: year N-2's income, "
+                  "the tax reference income ceilings and SLS are tested on (NaN: not yet seen)"),
+    "over150_years": (np.int8, 0, "consecutive yearly surveys with resources over 150 % of the ceiling"),
+    "stay_until": (np.int32, -1, "month the right to stay ends (CCH L442-3-3), -1 if it does not"),
     "al_employee": (np.bool_, False, "employee of a firm contributing to Action Logement"),
     "local": (np.bool_, True, "lives or works in the territory"),
     "hosted": (np.bool_, False, "hosted or homeless before applying"),
@@ -68,6 +76,8 @@ DWELLING_COLUMNS: dict[str, tuple[type, object, str]] = {
     "reserved": (np.bool_, False, "taken out of the ordinary flow for renewal rehousing"),
     "refused": (np.int16, 0, "offers refused since it fell vacant"),
     "doomed": (np.bool_, False, "planned for demolition: no longer re-let (planned vacancy)"),
+    "non_social": (np.bool_, False, "not social rental (diversification: intermediate rent, "
+                   "ownership): outside the legal allocation indicators; PLI dwellings are too"),
 }
 
 
