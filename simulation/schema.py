@@ -415,9 +415,11 @@ class RentsSpec(Strict):
         "intermediate-rent ceilings, about 1.41 x PLUS in zones B2/C and 1.67 x in zone A: CGI "
         "annex III art. 2 terdecies D)")
     reference_income_ratio: PosFloat = Field(
-        0.9, le=1.5, description="tax reference income (revenu fiscal de référence) / model income: "
-        "ceilings and SLS are tested on year N-2's tax income, which excludes most benefits and "
-        "deducts 10 % of wages (assumption)")
+        0.75, ge=0.3, le=1.5, description="tax reference income (revenu fiscal de référence) / model "
+        "income: ceilings and SLS are tested on year N-2's tax income, which excludes housing and "
+        "family benefits, RSA and the activity bonus and deducts 10 % of wages (assumption, "
+        "calibrated so that ~61 % of tenants are under 60 % of the ceilings and ~3 % pay the SLS: "
+        "USH 2021)")
     apl: AplSpec = AplSpec()
     surcharge: SurchargeSpec = SurchargeSpec()
     rls: RlsSpec = RlsSpec()
