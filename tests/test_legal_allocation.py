@@ -336,3 +336,18 @@ def test_events_carry_quartile_and_status_and_legal_scope():
     assert y["wait_months_median_transfer"] == np.median(A.wait_months[A.kind == "transfer"])
     soc = A[A.social]
     assert y["priority_share_allocations"] == pytest.approx(soc.priority.mean())
+
+
+def test_validate_warns_on_scenarios_outside_the_law():
+    """A prefect above 30 %, an objective under 25 % and an SLS threshold of 1.5 are valid files
+    but each gets one warning line naming its field."""
+    from simulation.checks import scenario_warnings
+    from conftest import baseline_scenario
+    holders = [{"name": "Préfet", "kind": "prefect", "flow_share": 0.4},
+               {"name": "Bailleur", "kind": "landlord", "flow_share": 0.6}]
+    sc = baseline_scenario(1, {"allocation": {"holders": holders, "priority_objective": 0.1},
+                               "rents": {"surcharge": {"threshold": 1.5}}})
+    w = scenario_warnings(sc)
+    for field in ("allocation.holders", "allocation.priority_objective", "rents.surcharge.threshold"):
+        assert sum(field in line for line in w) == 1, w
+    assert not [x for x in scenario_warnings(baseline_scenario(1)) if "CCH" in x]
