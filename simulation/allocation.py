@@ -19,7 +19,7 @@ import math
 import numpy as np
 
 from . import events as ev
-from . import moves, rents
+from . import moves, population, rents
 from .schema import date_to_month
 from .state import TENANT, VACANT
 
@@ -96,7 +96,8 @@ class Pool:
             "size": sz, "inc": inc, "incm": incm, "quart": quart, "q1": q1,
             # ceilings are tested on year N-2's tax income, by household category
             "ref": rents.reference_income(model, ids), "cat": rents.category(model, ids),
-            "priority": hh.priority[ids], "dalo": hh.dalo[ids], "se": hh.state_employee[ids],
+            "priority": hh.priority[ids], "dalo": population.dalo_recognised(model, ids),
+            "se": hh.state_employee[ids],
             "al": hh.al_employee[ids], "local": hh.local[ids],
             "tenant": hh.state[ids] == TENANT, "rehouse": rehouse, "q1_or_rehouse": q1 | rehouse,
             "not_q1": ~q1, "wish": hh.wish_nbhd[ids], "alive": np.ones(ids.size, bool),
@@ -383,12 +384,13 @@ class Allocator:
         self.commissions[int(m.dwellings.landlord[d])].record(in_qpv, q1_or_re)
         self.log_allocation(d, h, k, kind, quart, bool(pool.priority[p]), wait, rank + 1, n_cands,
                             advertised, rc, burden, in_qpv, nb, res)
+        hh.dalo[h] = False           # housed: the right to housing is met
 
     def log_allocation(self, d, h, k, kind, quart, priority, wait, rank, n_cands, advertised, rc,
                        burden, in_qpv, nb, res) -> None:
         L = self.alloc_log
         m = self.model
-        dalo = bool(m.households.dalo[h])
+        dalo = bool(population.dalo_recognised(m, np.array([h]))[0])
         overdue = dalo and m.month > int(m.households.dalo_deadline[h])
         for name, v in (("month", m.month), ("dwelling", d), ("residence", res),
                         ("neighbourhood", nb), ("in_qpv", bool(in_qpv)), ("household", h),

@@ -7,6 +7,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from .population import dalo_recognised
+
 # event codes
 APPLIED, TRANSFER_REQUEST, ALLOCATED, TRANSFERRED, REHOUSED, RETURNED, EXIT, DEATH, LAPSE, \
     TRANSFER_LAPSE, FORMED, FORCED_EXIT, DEMOLISHED, SOLD_DWELLING, TO_REHOUSE, \
@@ -56,7 +58,7 @@ class EventLog:
         m = self.model
         hh = m.households
         q = m.quartile(hh.income_uc_of(h)) + 1
-        return (q + 8 * hh.priority[h] + 16 * hh.dalo[h]).astype(np.int8)
+        return (q + 8 * hh.priority[h] + 16 * dalo_recognised(m, h)).astype(np.int8)
 
     def _flush(self) -> None:
         """Move buffered single events into the chunks, keeping the order of recording."""

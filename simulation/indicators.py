@@ -11,7 +11,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from . import rents
+from . import population, rents
 from .state import FROZEN, OCCUPIED, VACANT
 
 SCALES = ("territory", "qpv", "outside_qpv", "neighbourhood", "residence", "reservation_holder")
@@ -516,6 +516,7 @@ class Observer:
         vals["rls_total"] = m.rls[occ].sum()
         vals["sls_total"] = sls.sum()
         pending_dalo = np.flatnonzero(hh.applying & hh.dalo & (hh.dwelling < 0))
+        pending_dalo = pending_dalo[population.dalo_recognised(m, pending_dalo)]
         vals["dalo_pending"] = pending_dalo.size
         vals["dalo_backlog"] = int((hh.dalo_deadline[pending_dalo] < m.month).sum())
         for k, v in vals.items():

@@ -77,7 +77,7 @@ def populate(model, rng: np.random.Generator) -> None:
     hh.dwelling[t] = occupied
     hh.entry_month[t] = -rng.geometric(1 / 120.0, len(t))  # ~10 years mean seniority in the dwelling
     hh.priority[t] &= rng.random(len(t)) < 0.6               # fewer recognised priority cases
-    hh.dalo[t] &= hh.priority[t]
+    hh.dalo[t] = False                                       # housed: the right is met
     dw.status[occupied] = OCCUPIED
     dw.tenant[occupied] = t
     model.log.tenants_at_start = t.copy()
@@ -88,6 +88,14 @@ def populate(model, rng: np.random.Generator) -> None:
     hh.app_date[a] = -rng.geometric(1 / (0.6 * life), n_app) + 1
     hh.app_expiry[a] = rng.geometric(1 / life, n_app)
     hh.dalo_deadline[a] = hh.app_date[a] + DALO_RECOGNITION_MONTHS + p.dalo_deadline_months
+
+
+def dalo_recognised(model, h) -> np.ndarray:
+    """DALO households among h whose right has been recognised by now (the mediation commission
+    decides `DALO_RECOGNITION_MONTHS` after the application): before, they are priority households."""
+    hh = model.households
+    since = hh.dalo_deadline[h] - model.sc.population.dalo_deadline_months
+    return hh.dalo[h] & (model.month >= since)
 
 
 def expected_external_allocations(model) -> float:
