@@ -154,7 +154,8 @@ def summary(model, indicators: pd.DataFrame | None = None) -> list[tuple[str, st
               "q1_share_allocations_outside_qpv", "q2q4_share_allocations_in_qpv",
               "priority_share_allocations", "q1_share_tenants", "dissimilarity_q1")
     df = df.loc[df["indicator"].isin(needed) & df["scale"].isin(("territory", "qpv", "outside_qpv"))
-                | ((df["indicator"] == "dissimilarity_q1") & (df["scale"] == "neighbourhood"))]
+                | ((df["indicator"] == "dissimilarity_q1") & (df["scale"] == "neighbourhood"))
+                | ((df["indicator"] == "priority_share_allocations") & (df["scale"] == "reservation_holder"))]
     terr = model.territory.name
     rows: list[tuple[str, str]] = []
 
@@ -184,6 +185,10 @@ def summary(model, indicators: pd.DataFrame | None = None) -> list[tuple[str, st
                          ("q1_share_allocations_outside_qpv", _pct), ("q2q4_share_allocations_in_qpv", _pct),
                          ("priority_share_allocations", _pct)):
             rows.append((f"{label(ind, short=True)} {y}", fmt(one(ind, "year", "territory", ym))))
+        # legal indicator (c) is per reservation holder (CCH L441-1): one line each
+        for h in model.holders:
+            rows.append((f"  réservataire {h.name} {y}",
+                         _pct(one("priority_share_allocations", "year", "reservation_holder", ym, h.name))))
     last = int(df["month"].max()) if len(df) else 0
     y0 = model.sc.run.start_year
     when = f"début {y0} → fin {y0 + last // 12 - 1}" if last and last % 12 == 0 else f"mois 0 → {last}"
