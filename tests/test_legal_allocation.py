@@ -351,3 +351,38 @@ def test_validate_warns_on_scenarios_outside_the_law():
     for field in ("allocation.holders", "allocation.priority_objective", "rents.surcharge.threshold"):
         assert sum(field in line for line in w) == 1, w
     assert not [x for x in scenario_warnings(baseline_scenario(1)) if "CCH" in x]
+
+
+def test_prefect_houses_the_dalo_household_before_a_better_scored_priority_one():
+    """All vacancies go to the prefect (flow share 1). Two priority applicants of the same size and
+    income: A has the better score, B is a recognised DALO household. The prefect looks for DALO
+    households first, so B is housed before A; no other pending applicant is priority, so the
+    prefect's other vacancies go to the month's priority newcomers or back to the landlord."""
+    holders = [{"name": "Préfet", "kind": "prefect", "flow_share": 1.0},
+               {"name": "Bailleur", "kind": "landlord", "flow_share": 0.0}]
+    m = make_model(years=1, seed=4, overrides={
+        "allocation": {"holders": holders, "prefect_state_employees": 0.0,
+                       "mix_rules": {"strength": 0.0, "steering": 0.0}},
+        "behaviour": {"refusals": {"intercept": -30.0}}})
+    hh = m.households
+    app = np.flatnonzero(hh.applying)
+    hh.priority[app] = False
+    hh.dalo[app] = False
+    a, b = _applicants(m, 2)
+    for h, points in ((a, 2e6), (b, 1e6)):
+        _set(m, h, 2, income=18000.0)
+        hh.priority[h] = True
+        hh.app_expiry[h] = 10**9
+        hh.review_points[h] = points
+    hh.dalo[b] = True
+    hh.dalo_deadline[b] = 0                   # recognised 6 months before the start
+    from simulation import scoring
+    scoring.compute_keys(m, np.array([a, b]))
+    m.run(1)
+    A = m.allocations()
+    order = A.household.tolist()
+    assert b in order and a in order and order.index(b) < order.index(a)
+    assert A.loc[A.household == b, "holder"].iloc[0] == "Préfet" and bool(A.loc[A.household == b, "dalo"].iloc[0])
+    others = A[~A.household.isin([a, b]) & (A.kind == "external")]
+    assert (others.holder == "Bailleur").any()
+    assert others[others.holder == "Préfet"].priority.all()
