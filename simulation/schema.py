@@ -175,8 +175,9 @@ class PopulationSpec(Strict):
                                   "holders' 25 % objectives to be within reach)")
     dalo_share: Share = Field(0.20, description="share of priority applicants whose right to housing "
                               "(DALO) has been recognised by the mediation commission: they come first "
-                              "among priority households (france.yaml share_of_allocations_to_dalo 5.8 % "
-                              "of allocations nationally; assumption)")
+                              "among priority households (nationally about 24,500 DALO households "
+                              "housed in 2022 out of ~420,000 allocations, 5.8 %; assumption giving "
+                              "about 4-5 % on the default town)")
     dalo_deadline_months: int = Field(6, ge=1, le=24, description="months the prefect has to house a "
                                       "DALO household after recognition (CCH R441-16-1: 3 months, 6 in "
                                       "large agglomerations); those still waiting after it form the backlog")
