@@ -233,7 +233,7 @@ class Allocator:
         m = self.model
         dw, terr, hh = m.dwellings, m.territory, m.households
         self.month_offers = self.month_refusals = 0
-        vac = np.flatnonzero((dw.status == VACANT) & ~dw.reserved
+        vac = np.flatnonzero((dw.status == VACANT) & ~dw.reserved & dw.social
                              & (dw.vacant_since <= m.month - m.sc.allocation.relet_delay_months))
         if vac.size == 0:
             return
@@ -342,7 +342,7 @@ class Allocator:
         red = 0.0
         if rehouse:
             kind_code, kind = ev.REHOUSED, 2
-            rc, red = m.rehousing.capped(h, rc)
+            rc, red = m.rehousing.capped(h, rc, d)
             burden = rc / max(float(hh.income[h]) / 12.0, 1.0)
             m.rehousing.record_rehousing(h, d, rc, red=red)
         elif pool.tenant[p]:

@@ -9,10 +9,11 @@ import pandas as pd
 
 # event codes
 APPLIED, TRANSFER_REQUEST, ALLOCATED, TRANSFERRED, REHOUSED, RETURNED, EXIT, DEATH, LAPSE, \
-    TRANSFER_LAPSE, FORMED, FORCED_EXIT, DEMOLISHED, SOLD_DWELLING, TO_REHOUSE = range(15)
+    TRANSFER_LAPSE, FORMED, FORCED_EXIT, DEMOLISHED, SOLD_DWELLING, TO_REHOUSE, \
+    ENTERED_DIVERSIFICATION = range(16)
 EVENT_NAMES = ("applied", "transfer_request", "allocated", "transferred", "rehoused", "returned",
                "exit", "death", "lapse", "transfer_lapse", "formed", "forced_exit", "demolished",
-               "sold", "to_rehouse")
+               "sold", "to_rehouse", "entered_diversification")
 _SCALAR = (int, np.integer)
 MOVES_IN = (ALLOCATED, TRANSFERRED, REHOUSED, RETURNED)
 LEAVES = (EXIT, DEATH, LAPSE, FORCED_EXIT)

@@ -279,7 +279,8 @@ class Observer:
         self.flows["exits"] = []
         S = np.empty((9, n_res))
         S[:3] = (np.bincount(code, minlength=4 * n_res).reshape(n_res, 4) @ self._CODE_TO_ROWS).T
-        S[3] = np.bincount(res, weights=dw.rent_m2[occ] * dw.surface[occ] + m.sls[occ], minlength=n_res)
+        S[3] = np.bincount(res, weights=dw.rent_m2[occ] * dw.surface[occ] - dw.reduction[occ] + m.sls[occ],
+                           minlength=n_res)
         S[5] = np.bincount(dw.residence[vd], minlength=n_res)
         S[4] = S[0] + S[5]
         S[6] = np.bincount(a_res, minlength=n_res)
@@ -515,6 +516,10 @@ class Observer:
         name = self.model.territory.name
         n = len(L["household"])
         self.emit("territory", name, "rehoused", n, period)
+        slip = [s["slippage_months"] for s in self.model.works.slippage()]
+        if slip:
+            self.emit("territory", name, "demolition_slippage_months", float(max(slip)), period)
+            self.emit("territory", name, "rehousing_evicted", self.model.rehousing.evicted, period)
         if n == 0:
             return
         self.emit("territory", name, "rehoused_outside_qpv_share", np.mean(L["outside_qpv"]), period)
@@ -522,3 +527,4 @@ class Observer:
         self.emit("territory", name, "rehoused_other_landlord_share", np.mean(L["other_landlord"]), period)
         change = np.asarray(L["remaining_cost_after"]) - np.asarray(L["remaining_cost_before"])
         self.emit("territory", name, "rehoused_remaining_cost_change", float(np.median(change)), period)
+        self.emit("territory", name, "rehousing_indemnities_eur", float(np.sum(L["indemnity"])), period)

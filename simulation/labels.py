@@ -77,6 +77,12 @@ INDICATORS: dict[str, dict[str, str]] = {
                                         "Share of rehousings with another landlord"),
     "rehoused_remaining_cost_change": _L("Évolution médiane du reste à charge des relogés (€/mois)",
                                          "Median change in remaining cost of rehoused households (EUR/month)"),
+    "rehousing_indemnities_eur": _L("Indemnités ANRU pour minoration de loyer versées (cumul, €)",
+                                    "ANRU rent-reduction indemnities paid (cumulative, EUR)"),
+    "demolition_slippage_months": _L("Retard de démolition le plus long (mois)",
+                                     "Longest demolition delay (months)"),
+    "rehousing_evicted": _L("Ménages sortis après refus des offres de relogement (cumul)",
+                            "Households evicted after refusing rehousing offers (cumulative)"),
     # affordability
     "rent_burden_median": _L("Taux d'effort médian des locataires", "Median rent burden of tenants"),
     "residual_income_median": _L("Reste à vivre médian des locataires (€/UC/mois)",
@@ -156,10 +162,13 @@ EVENTS: dict[str, dict[str, str]] = {
     "lapse": _L("Demande non renouvelée (radiation)", "Application lapsed"),
     "transfer_lapse": _L("Demande de mutation non renouvelée", "Transfer request lapsed"),
     "formed": _L("Nouveau ménage (décohabitation, séparation)", "New household formed"),
-    "forced_exit": _L("Sortie sans relogement à la démolition", "Forced exit at demolition"),
+    "forced_exit": _L("Sortie sans relogement (droit au maintien perdu après trois refus)",
+                      "Left without rehousing (right to stay lost after three refusals)"),
     "demolished": _L("Logement démoli", "Dwelling demolished"),
     "sold": _L("Logement vendu", "Dwelling sold"),
     "to_rehouse": _L("Ménage à reloger (démolition annoncée)", "To be rehoused (demolition announced)"),
+    "entered_diversification": _L("Entrée dans un logement de diversification (hors parc social)",
+                                  "Moved into a diversification dwelling (not social housing)"),
 }
 
 # --------------------------------------------------------------------------- household states
@@ -187,7 +196,7 @@ SPELL_REASONS: dict[str, dict[str, str]] = {
     "exit": _L("Sortie du parc social", "Exit"),
     "death": _L("Décès", "Death"),
     "lapse": _L("Demande non renouvelée", "Lapse"),
-    "forced_exit": _L("Sortie à la démolition", "Forced exit"),
+    "forced_exit": _L("Sortie après refus des offres de relogement", "Left after refusing rehousing offers"),
     "still_there": _L("En cours à la fin de la simulation", "Still there at the end"),
 }
 

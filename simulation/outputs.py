@@ -29,7 +29,7 @@ _REHOUSING_DTYPES = {
     "month": np.int32, "household": np.int64, "from_residence": np.int64, "dwelling": np.int64,
     "residence": np.int64, "outside_qpv": bool, "new_dwelling": bool, "other_landlord": bool,
     "remaining_cost_before": np.float64, "remaining_cost_after": np.float64, "reduction": np.float64,
-    "quartile": np.int8, "forced": bool,
+    "quartile": np.int8, "forced": bool, "offers": np.int16, "indemnity": np.float64,
 }
 
 

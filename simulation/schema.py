@@ -429,14 +429,32 @@ class ChoiceLettingSpec(Dated):
 
 
 class OccupancyReviewSpec(Dated):
-    """CALEOL occupancy review: yearly, flags tenants in given situations and gives their transfer
-    requests precedence."""
+    """Occupancy review (examen de la situation des locataires, CCH L442-5-2): in tense areas the
+    landlord reviews each lease every three years from its signature and sends the tenants found in
+    one of the legal situations to the commission (CALEOL), which may prompt a transfer."""
 
-    situations: list[Literal["overcrowded", "underoccupied", "leaving_qpv", "over_ceiling"]] = Field(
-        default_factory=lambda: ["overcrowded", "underoccupied"],
-        description="situations reviewed (ELAN: over/under-occupation, income over the ceiling; "
-                    "leaving_qpv: QPV tenants, a local priority)")
-    uptake: Share = Field(0.3, description="share of flagged tenants who then ask a transfer")
+    situations: list[Literal["overcrowded", "underoccupied", "adapted_not_needed", "over_ceiling"]] = Field(
+        default_factory=lambda: ["overcrowded", "underoccupied", "adapted_not_needed", "over_ceiling"],
+        description="legal situations reviewed (CCH L442-5-2): overcrowded = surface under 9 m2 for one "
+                    "person, 16 m2 for two, +9 m2 per extra person, 70 m2 from eight (CCH R822-25); "
+                    "underoccupied = rooms > persons + 1 (CCH L621-2); adapted_not_needed = an adapted "
+                    "dwelling whose occupants no longer need it; over_ceiling = income over the "
+                    "dwelling's ceiling")
+    tense_area: bool = Field(True, description="the territory is in a tense area (the zones of the tax "
+                             "on vacant dwellings, decree 2013-392 as amended in 2023): the review is a "
+                             "legal duty only there; false = no review")
+    every_years: int = Field(3, ge=1, le=6, description="years between two reviews of a lease, counted "
+                             "from its signature (CCH L442-5-2: three)")
+    qpv_first: bool = Field(False, description="local option: reviewed tenants living in a QPV get "
+                            "qpv_points more, so their transfers come first (not in the law)")
+    qpv_points: NonNegFloat = Field(60.0, description="extra points of reviewed QPV tenants under qpv_first")
+    adapted_share: Share = Field(0.03, description="share of dwellings adapted to disability or loss "
+                                 "of autonomy (assumption, order of magnitude of RPLS accessible stock)")
+    adapted_need_lapse_rate: Share = Field(0.05, description="/year, chance that the occupants of an "
+                                           "adapted dwelling no longer need it (death or departure of "
+                                           "the disabled person; assumption)")
+    uptake: Share = Field(0.3, description="share of reviewed tenants in a situation who then ask a "
+                          "transfer (assumption)")
     points: NonNegFloat = Field(60.0, description="score points given to reviewed transfer requests")
 
 
@@ -526,19 +544,35 @@ class RehabilitationSpec(Strict):
 
 
 class DiversificationSpec(Strict):
+    """Diversification on a renewal site (ANRU RGA NPNRU): dwellings that are not social housing,
+    sold or let outside the allocation system to households with incomes above the social pool's."""
+
     type: Literal["diversification"]
     date: Date
     neighbourhood: str
-    dwellings: int = Field(gt=0, description="intermediate dwellings delivered (scaled with the territory)")
-    financing: Literal["PLS", "PLI"] = Field("PLI", description="intermediate financing: higher "
-                                             "rents and ceilings attract other profiles")
+    dwellings: int = Field(gt=0, description="dwellings delivered (scaled with the territory)")
+    kind: Literal["intermediate", "fonciere_logement", "accession"] = Field(
+        "intermediate", description="intermediate rental (PLI / LLI), Foncière Logement free-market "
+        "rental, or home ownership (accession); none of them is let by the commission")
+    financing: Literal["PLI"] = Field("PLI", description="rent and income band of the dwellings: "
+                                      "intermediate (PLI); PLS is social housing and belongs in a "
+                                      "reconstitution")
     rent_m2: PosFloat | None = Field(None, description="EUR/m2/month at start-year prices; default "
-                                     "from era x financing")
+                                     "from era x financing (for accession: the owner's monthly cost)")
+    income_min_ratio: PosFloat = Field(0.9, le=3.0, description="occupants' income is drawn between "
+                                       "this ratio and income_max_ratio of the PLUS ceiling (assumption)")
+    income_max_ratio: PosFloat = Field(1.6, le=5.0, description="upper end of that band")
     attractiveness_gain: float = Field(0.05, ge=0, le=1, description="gain for the neighbourhood")
     landlord: str | None = None
     name: str | None = None
 
     _v = field_validator("date", mode="before")(lambda v: _check_date(v))
+
+    @model_validator(mode="after")
+    def _band(self):
+        if self.income_max_ratio <= self.income_min_ratio:
+            raise ValueError("income_max_ratio must be above income_min_ratio")
+        return self
 
 
 class SaleSpec(Strict):
@@ -557,17 +591,46 @@ WorkSpec = Annotated[Union[DemolitionSpec, ReconstitutionSpec, RehabilitationSpe
 # ------------------------------------------------------------------------------------------ rehousing
 
 
+class RentReductionSpec(Strict):
+    """ANRU rent-reduction indemnity (indemnité pour minoration de loyer, RGA NPNRU): a lump sum paid
+    to the landlord for each definitive rehousing into a new dwelling or one under APL agreement for
+    less than five years, provided the lease rent is at most the household's APL rent ceiling."""
+
+    recent_years: int = Field(5, ge=0, le=20, description="years since completion under which a "
+                              "dwelling counts as new or recent (RGA: under five years)")
+    indemnity_t1_t2: NonNegFloat = Field(1500.0, description="EUR per rehousing in a T1 or T2 (RGA "
+                                         "NPNRU 2015 schedule; zoned since the 2021 amendment)")
+    indemnity_t3_t4: NonNegFloat = Field(4000.0, description="EUR per rehousing in a T3 or T4 (same)")
+    indemnity_t5: NonNegFloat = Field(5000.0, description="EUR per rehousing in a T5 or larger (same)")
+    max_indemnities: int | None = Field(None, ge=0, le=1_000_000, description="number of lump sums "
+                                        "in the renewal agreement (scaled with the territory); none = "
+                                        "as many as rehousings qualify")
+
+
 class RehousingSpec(Strict):
-    """Rehousing strategy for tenants of residences to be demolished."""
+    """Rehousing strategy for tenants of residences to be demolished (landlord's duty to rehouse,
+    CCH L353-15 and L442-6; ANRU RGA NPNRU)."""
 
     vacancy_share: Share = Field(0.5, description="share of the vacancy flow reserved for rehousing "
                                  "while households remain to be rehoused (assumption)")
-    offers_max: int = Field(3, ge=1, le=10, description="offers before the last one is imposed")
+    offers_max: int = Field(3, ge=1, le=10, description="suitable offers (fitting needs and means) a "
+                            "household may refuse before losing its right to stay (loi 1948 art. 13 "
+                            "bis via CCH L353-15 and L442-6: three)")
+    after_refusals: Literal["keep_offering", "eviction"] = Field(
+        "keep_offering", description="what follows the last refused suitable offer: keep_offering = "
+        "the team keeps making offers and the demolition waits (usual practice); eviction = the "
+        "household loses its right to stay and leaves social housing after the notice")
+    eviction_notice_months: int = Field(6, ge=0, le=36, description="months between the last refused "
+                                        "offer and the end of the right to stay (eviction only)")
     target_outside_qpv: Share = Field(0.0, description="share of rehousings to aim outside QPV")
     target_new_dwellings: Share = Field(0.0, description="share to aim in dwellings under 5 years old")
     target_other_landlord: Share = Field(0.0, description="share to aim with another landlord")
-    remaining_cost_cap: NonNegFloat | None = Field(None, description="max increase of remaining cost "
-                                                   "(EUR/month) met by a rent reduction; none = no cap")
+    target_tolerance: Share = Field(0.03, description="points a share may exceed its target by: an "
+                                    "offer that would overshoot more waits for another vacancy "
+                                    "(until the demolition date)")
+    rent_reduction: RentReductionSpec | None = Field(None, description="ANRU rent-reduction "
+                                                     "indemnity for rehousing in new or recent "
+                                                     "dwellings; none = no reduction")
     right_to_return_share: Share = Field(0.1, description="share of rehoused wishing to return to "
                                          "the renewed site (served first on new units there)")
     attachment_mean: Share = Field(0.6, description="mean attachment to the neighbourhood (assumption)")

@@ -68,6 +68,9 @@ DWELLING_COLUMNS: dict[str, tuple[type, object, str]] = {
     "reserved": (np.bool_, False, "taken out of the ordinary flow for renewal rehousing"),
     "refused": (np.int16, 0, "offers refused since it fell vacant"),
     "doomed": (np.bool_, False, "planned for demolition: no longer re-let (planned vacancy)"),
+    "social": (np.bool_, True, "social housing let through the commission; false for renewal "
+               "diversification (intermediate, Foncière Logement, home ownership)"),
+    "adapted": (np.bool_, False, "adapted to disability or loss of autonomy (occupancy review)"),
 }
 
 

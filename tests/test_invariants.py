@@ -38,7 +38,7 @@ RENEWAL = {
         {"type": "reconstitution", "neighbourhood": "Les Tilleuls", "landlord": "Habitat Brague (OPH)",
          "dwellings": 40, "date": "2027-09"},
     ],
-    "rehousing": {"target_outside_qpv": 0.5, "remaining_cost_cap": 20},
+    "rehousing": {"target_outside_qpv": 0.5, "rent_reduction": {}},
 }
 SCENARIOS = {"baseline": None, "renewal": RENEWAL}
 
