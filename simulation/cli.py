@@ -18,6 +18,7 @@ import time
 from pathlib import Path
 
 from . import __version__, find_scenario
+from .checks import scenario_warnings
 from .scenario import ScenarioError, builtin, load_scenario
 
 PROG = "peuplement"
@@ -228,6 +229,8 @@ def _validate(files: list[str]) -> int:
         n_res = sum(len(n.residences) for n in t.neighbourhoods)
         print(f"OK {f}: {sc.name}, {len(t.neighbourhoods)} neighbourhoods, {n_res} residences, "
               f"{len(sc.works)} works")
+        for w in scenario_warnings(sc):
+            print(f"ATTENTION {f}: {w}")
     return 1 if failed else 0
 
 

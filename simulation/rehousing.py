@@ -165,7 +165,8 @@ class Rehousing:
         other_nb = cur < 0 or dw.nbhd[d] != dw.nbhd[cur]
         new = dw.built[d] >= m.current_year - NEW_DWELLING_YEARS
         z = (sp.accept_intercept - sp.accept_attachment * float(hh.attachment[h]) * other_nb
-             - sp.accept_cost * max(0.0, rc_new - float(hh.rc_before[h])) + sp.accept_new * new)
+             - sp.accept_cost * max(0.0, rc_new - float(hh.rc_before[h])) + sp.accept_new * new
+             + sp.accept_pressure * max(0, int(hh.rehouse_offers[h]) - sp.offers_max))
         return 1.0 / (1.0 + math.exp(-z))
 
     # --------------------------------------------------------------------------------- the month

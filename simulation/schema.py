@@ -639,6 +639,9 @@ class RehousingSpec(Strict):
                                      "neighbourhood (subtracted)")
     accept_cost: float = Field(0.02, description="x increase of remaining cost in EUR/month (subtracted)")
     accept_new: float = Field(0.8, description="added for a dwelling under 5 years old")
+    accept_pressure: NonNegFloat = Field(0.5, le=5.0, description="added per offer beyond offers_max "
+                                         "under keep_offering: the household knows it has lost its "
+                                         "right to stay (assumption)")
 
 
 # ---------------------------------------------------------------------------------------- observation
