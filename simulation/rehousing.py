@@ -45,6 +45,7 @@ class Rehousing:
         self.pending_landlords = np.empty(0, np.int16)
         self.flag_quartile: dict[int, int] = {}   # household -> income quartile (0 = Q1) when flagged
         self.overdue = False            # a demolition date has passed with households left to rehouse
+        self.late = np.empty(0, np.int64)    # households whose demolition date has passed
         self.evict_at: dict[int, int] = {}   # household -> month its right to stay ends (eviction)
         self.evicted = 0
         rr = self.spec.rent_reduction
@@ -60,12 +61,14 @@ class Rehousing:
         """Which of the new vacancies d are reserved for rehousing: a deterministic share of the
         social flow, taken from the stock of the landlords that demolish unless the strategy aims at
         rehousing with other landlords too (inter-landlord rehousing). Once a demolition date has
-        passed with households still to rehouse, the whole flow of those landlords is taken."""
+        passed with households still to rehouse, the whole social flow of every landlord is taken
+        until they are rehoused."""
         n = d.size
         if self.pending == 0 or n == 0 or (self.spec.vacancy_share == 0 and not self.overdue):
             return np.zeros(n, bool)
         dw = self.model.dwellings
-        if self.spec.target_other_landlord > 0:
+        if self.spec.target_other_landlord > 0 or self.overdue:
+            # inter-landlord rehousing, or every landlord's help once a demolition is overdue
             inside = dw.social[d].copy()
         else:
             inside = np.isin(dw.landlord[d], self.pending_landlords) & dw.social[d]
@@ -180,17 +183,19 @@ class Rehousing:
         if self.pending == 0:
             dw.reserved[reserved] = False
             self.overdue = False
+            self.late = np.empty(0, np.int64)
             return
         stale = reserved[m.month - dw.vacant_since[reserved] >= RELEASE_AFTER_MONTHS]
         todo = np.flatnonzero(hh.rehouse & (hh.state == TENANT))
         if self.evict_at:
             todo = todo[~np.isin(todo, np.fromiter(self.evict_at, np.int64))]
+        late = np.isin(todo, self.late) if self.late.size else np.zeros(todo.size, bool)
         if self.spec.target_outside_qpv > 0:
             # a strategy aiming outside QPV serves the poorest first: they are the ones whose move
-            # changes the site's mix
-            todo = todo[np.lexsort((todo, hh.income_uc_of(todo)))]
+            # changes the site's mix; households past their demolition date come before all
+            todo = todo[np.lexsort((todo, hh.income_uc_of(todo), ~late))]
         else:
-            todo = todo[np.lexsort((todo, hh.rehouse_res[todo]))]
+            todo = todo[np.lexsort((todo, hh.rehouse_res[todo], ~late))]
         avail = list(reserved)
         rng = m.streams["rehousing"]
         for h in todo.tolist():
@@ -343,8 +348,10 @@ class Rehousing:
         """A demolition date has come with tenants h still in place: nobody is put out; the
         landlords take their whole flow for rehousing until the residence is empty (the demolition
         slips, see Works.slippage)."""
-        if np.asarray(h).size:
+        h = np.asarray(h, np.int64)
+        if h.size:
             self.overdue = True
+            self.late = np.union1d(self.late, h)
 
     # ---------------------------------------------------------------------------- right to return
     def on_delivery(self, d: np.ndarray) -> None:

@@ -453,8 +453,9 @@ class OccupancyReviewSpec(Dated):
     adapted_need_lapse_rate: Share = Field(0.05, description="/year, chance that the occupants of an "
                                            "adapted dwelling no longer need it (death or departure of "
                                            "the disabled person; assumption)")
-    uptake: Share = Field(0.3, description="share of reviewed tenants in a situation who then ask a "
-                          "transfer (assumption)")
+    uptake: Share = Field(0.2, description="share of reviewed tenants in a situation a transfer "
+                          "answers (not an income over the ceiling) who then ask one (assumption, "
+                          "to calibrate)")
     points: NonNegFloat = Field(60.0, description="score points given to reviewed transfer requests")
 
 

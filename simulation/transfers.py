@@ -41,6 +41,7 @@ class OccupancyReview:
             if spec and spec.tense_area else None
         self.reviewed = 0     # leases reviewed
         self.found = 0        # of which in a legal situation
+        self.prompted = 0     # of which in a situation a transfer answers
         self.need_lapsed = np.zeros(0, bool)   # per household: occupants no longer need the adaptation
         if self.window is not None and "adapted_not_needed" in spec.situations:
             dw = model.dwellings
@@ -52,13 +53,16 @@ class OccupancyReview:
         period = 12 * self.spec.every_years
         return (age > 0) & (age % period == 0)
 
-    def situations(self, h: np.ndarray, d: np.ndarray) -> np.ndarray:
-        """Tenants h (in dwellings d) in one of the review's legal situations."""
+    def situations(self, h: np.ndarray, d: np.ndarray, transfer_only: bool = False) -> np.ndarray:
+        """Tenants h (in dwellings d) in one of the review's legal situations (with transfer_only,
+        in one a transfer answers: all but the income over the ceiling)."""
         m = self.model
         hh, dw = m.households, m.dwellings
         size = hh.size_of(h)
         out = np.zeros(h.size, bool)
         for s in self.spec.situations:
+            if transfer_only and s == "over_ceiling":
+                continue
             if s == "overcrowded":
                 out |= overcrowded(size, dw.surface[d])
             elif s == "underoccupied":
@@ -97,6 +101,12 @@ class OccupancyReview:
         found = self.situations(h, d)
         h, d = h[found], d[found]
         self.found += int(h.size)
+        # an income over the ceiling is answered by advice on home ownership, not by a transfer to
+        # another social dwelling: those tenants are counted, not prompted (their response is the SLS)
+        movers = self.situations(h, d, transfer_only=True) if "over_ceiling" in self.spec.situations \
+            else np.ones(h.size, bool)
+        h, d = h[movers], d[movers]
+        self.prompted += int(h.size)
         rng = m.streams["transfers"]
         ask = h[~hh.applying[h] & (rng.random(h.size) < self.spec.uptake)]
         if ask.size:

@@ -277,7 +277,9 @@ def test_run_really_allocates_and_moves(stepped):
     assert m.month == YEARS * 12 and not m.running
     if m.sc.works:
         st = m.dwellings.status
-        assert (st == DEMOLISHED).sum() >= 280 and (st == SOLD).sum() > 0
+        # Barres B (60) is demolished once emptied; Tour A may still wait for its last households
+        # (nobody is put out at the demolition date: the date slips)
+        assert (st == DEMOLISHED).sum() >= 60 and (st == SOLD).sum() > 0
         assert (kinds == 2).sum() > 100 and (kinds == 3).sum() > 0
         assert m.dwellings.n == m._n_dwellings_at_start + 80 + 30 + 40
 
