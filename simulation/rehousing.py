@@ -46,6 +46,7 @@ class Rehousing:
         self.flag_quartile: dict[int, int] = {}   # household -> income quartile (0 = Q1) when flagged
         self.overdue = False            # a demolition date has passed with households left to rehouse
         self.late = np.empty(0, np.int64)    # households whose demolition date has passed
+        self._counts = {"n": 0, "out": 0, "new": 0, "ol": 0}
         self.evict_at: dict[int, int] = {}   # household -> month its right to stay ends (eviction)
         self.evicted = 0
         rr = self.spec.rent_reduction
@@ -185,6 +186,9 @@ class Rehousing:
             self.overdue = False
             self.late = np.empty(0, np.int64)
             return
+        if self.late.size:   # late households rehoused or gone: no longer overdue
+            self.late = self.late[hh.rehouse[self.late] & (hh.state[self.late] == TENANT)]
+            self.overdue = self.late.size > 0
         stale = reserved[m.month - dw.vacant_since[reserved] >= RELEASE_AFTER_MONTHS]
         todo = np.flatnonzero(hh.rehouse & (hh.state == TENANT))
         if self.evict_at:
@@ -241,7 +245,8 @@ class Rehousing:
         remaining cost and rent reduction. Suitable: social, fits the household's size, rent burden
         under the commission's cap (needs and means, loi 1948 art. 13 bis). Each target the strategy
         sets steers the choice: towards dwellings that have the attribute while the share of
-        rehousings with it would be closer to the target with one more, away from them otherwise.
+        rehousings with it would be closer to the target with one more, away from them otherwise;
+        a dwelling that would overshoot a target by more than the tolerance is not offered.
         Returns (-1, 0, 0) when none fits."""
         m = self.model
         hh, dw, terr = m.households, m.dwellings, m.territory
@@ -284,20 +289,21 @@ class Rehousing:
                 # one more rehousing with the attribute brings the share nearer the target?
                 want = share * n - done >= 0.5
                 score = score + TARGET_WEIGHT * np.where(has == want, 1.0, 0.0)
-        j = int(np.argmax(score))
-        if not self.overdue:
-            # a target is a target, not a floor: rather wait for another vacancy than overshoot it
-            for share, has, done in ((sp.target_outside_qpv, out, st["out"]),
-                                     (sp.target_new_dwellings, new, st["new"]),
-                                     (sp.target_other_landlord, other_ll, st["ol"])):
-                if share > 0 and has[j] and done + 1 - share * n > max(1.0, sp.target_tolerance * n):
-                    return -1, 0.0, 0.0
+        # a target is a target, not a floor: rather wait for another vacancy than overshoot it
+        over = np.zeros(c.size, bool)
+        for share, has, done in ((sp.target_outside_qpv, out, st["out"]),
+                                 (sp.target_new_dwellings, new, st["new"]),
+                                 (sp.target_other_landlord, other_ll, st["ol"])):
+            if share > 0 and done + 1 - share * n > max(1.0, sp.target_tolerance * n):
+                over |= has
+        if over.all():
+            return -1, 0.0, 0.0
+        j = int(np.argmax(np.where(over, -np.inf, score)))
         return int(c[j]), float(rc[j]), float(red[j])
 
     def stats(self) -> dict:
-        L = self.log
-        return {"n": len(L["household"]), "out": sum(L["outside_qpv"]), "new": sum(L["new_dwelling"]),
-                "ol": sum(L["other_landlord"])}
+        """Rehousings so far, and how many were outside QPV, in new dwellings, with another landlord."""
+        return dict(self._counts)
 
     def _rehouse(self, h: int, d: int, rc: float, red: float, forced: bool) -> None:
         m = self.model
@@ -328,6 +334,11 @@ class Rehousing:
         L = self.log
         old_ll = int(dw.landlord[cur]) if cur >= 0 else -1
         indemnity = self.indemnity(d)
+        c = self._counts
+        c["n"] += 1
+        c["out"] += int(not terr.nb_qpv[dw.nbhd[d]])
+        c["new"] += int(dw.built[d] >= m.current_year - NEW_DWELLING_YEARS)
+        c["ol"] += int(int(dw.landlord[d]) != old_ll)
         for k, v in (("month", m.month), ("household", h),
                      ("from_residence", int(hh.rehouse_res[h]) if from_res is None else from_res),
                      ("dwelling", d), ("residence", int(dw.residence[d])),

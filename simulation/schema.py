@@ -626,9 +626,9 @@ class RehousingSpec(Strict):
     target_outside_qpv: Share = Field(0.0, description="share of rehousings to aim outside QPV")
     target_new_dwellings: Share = Field(0.0, description="share to aim in dwellings under 5 years old")
     target_other_landlord: Share = Field(0.0, description="share to aim with another landlord")
-    target_tolerance: Share = Field(0.03, description="points a share may exceed its target by: an "
-                                    "offer that would overshoot more waits for another vacancy "
-                                    "(until the demolition date)")
+    target_tolerance: Share = Field(0.03, description="points a share may exceed its target by: a "
+                                    "dwelling that would overshoot more is not offered (the team "
+                                    "offers another one or waits for another vacancy)")
     rent_reduction: RentReductionSpec | None = Field(None, description="ANRU rent-reduction "
                                                      "indemnity for rehousing in new or recent "
                                                      "dwellings; none = no reduction")
