@@ -66,10 +66,12 @@ class Works:
         self.diversification.step()
 
     def slippage(self) -> list[dict]:
-        """Per demolition: planned and actual month and the delay in months (0 when demolished on
-        time or early; for one still waiting past its date, the delay so far)."""
+        """Per announced demolition: planned and actual month and the delay in months (0 when
+        demolished on time or early; for one still waiting past its date, the delay so far)."""
         out = []
         for op in self.demolitions:
+            if self.model.month < op.announce:
+                continue
             if op.done:
                 delay = max(0, op.demolished_month - op.demolish)
             elif self.model.month > op.demolish and op.dwellings.size:
