@@ -36,6 +36,9 @@ HEADLINES = {
     "rent_revenue_end": "Loyers quittancés mensuels (fin, EUR)",
     "rehoused": "Ménages relogés",
     "rehoused_outside_qpv_share": "Relogés hors QPV",
+    "rehoused_new_dwelling_share": "Relogés dans le neuf ou récent",
+    "rehoused_other_landlord_share": "Relogés chez un autre bailleur",
+    "demolition_slippage_months": "Retard de démolition le plus long (mois)",
     "to_rehouse_q34_left_share": "Ménages Q3-Q4 à reloger partis du parc",
     "to_rehouse_q1_left_share": "Ménages Q1 à reloger partis du parc",
 }
@@ -89,6 +92,10 @@ def metrics(model: HousingModel, from_year: int | None = None) -> dict[str, floa
     L = model.rehousing.log
     out["rehoused"] = float(len(L["household"]))
     out["rehoused_outside_qpv_share"] = float(np.mean(L["outside_qpv"])) if L["household"] else float("nan")
+    out["rehoused_new_dwelling_share"] = float(np.mean(L["new_dwelling"])) if L["household"] else float("nan")
+    out["rehoused_other_landlord_share"] = float(np.mean(L["other_landlord"])) if L["household"] else float("nan")
+    slip = [s["slippage_months"] for s in model.works.slippage()]
+    out["demolition_slippage_months"] = float(max(slip)) if slip else float("nan")
     out.update(_rehousing_fates(model))
     return out
 
