@@ -292,3 +292,36 @@ def test_review_does_not_multiply_transfers():
     review = transfers({"allocation": {"occupancy_review": {"start": "2027-01"}}})
     assert base > 0 and review >= base
     assert review <= 1.8 * base, (review, base)
+
+
+def test_adapted_dwelling_no_longer_needed_is_a_situation():
+    """An adapted dwelling whose occupants' need has lapsed (rate 1: certain) is reviewed and its
+    tenant asks a transfer; the same tenant in an ordinary dwelling is not in a situation."""
+    m = _review_model(situations=["adapted_not_needed"], adapted_share=0.0, adapted_need_lapse_rate=1.0)
+    dw, hh = m.dwellings, m.households
+    occ = np.flatnonzero((dw.status == OCCUPIED) & dw.social)
+    hh.entry_month[dw.tenant[occ]] = -5
+    a, b = dw.tenant[occ[0]], dw.tenant[occ[1]]
+    dw.adapted[occ[0]] = True
+    hh.entry_month[[a, b]] = -35
+    hh.applying[[a, b]] = False
+    m.month = 1
+    m.occupancy_review.step()
+    assert hh.applying[a] and not hh.applying[b]
+
+
+def test_same_seed_same_renewal_run():
+    """Rehousing with evictions, targets, the indemnity and diversification: two runs with the same
+    seed give the same rehousing log and events."""
+    over = {"works": [TOUR_A, {"type": "diversification", "date": "2025-04", "neighbourhood": "Les Tilleuls",
+                               "dwellings": 20}],
+            "rehousing": {"after_refusals": "eviction", "accept_intercept": -1.0, "target_outside_qpv": 0.5,
+                          "target_other_landlord": 0.3, "rent_reduction": {}}}
+    runs = []
+    for _ in range(2):
+        m = make_model(years=2, overrides=over)
+        m.run()
+        runs.append((pd.DataFrame(m.rehousing.log), m.events()))
+    pd.testing.assert_frame_equal(runs[0][0], runs[1][0])
+    pd.testing.assert_frame_equal(runs[0][1], runs[1][1])
+    assert len(runs[0][0]) > 10
