@@ -1,6 +1,14 @@
-"""Demand (DESIGN §3.3): new applicants arrive, tenants ask for transfers, applications lapse, and the
-applicants' income quartile thresholds are recomputed every January from the pool (as the law does),
-so "Q1" is endogenous."""
+"""Demand: new applicants arrive, tenants ask for transfers, applications lapse, and the applicants'
+income quartile thresholds are set every January from the applicants registered at 31 December of
+the previous year (as the yearly arrêté does), so "Q1" is endogenous.
+
+Who counts for the thresholds (CCH L. 441-1, as amended by the loi Égalité et citoyenneté of
+27 January 2017, art. 70; yearly arrêté "fixant le seuil de ressources des demandeurs de logement
+social du premier quartile"): every application pending on 31 December in the territory -
+external applicants and social tenants asking for a transfer alike, since both are "demandeurs"
+in the national register (SNE) - on income per consumption unit (monthly resources declared x 12 /
+consumption units). Households to be rehoused by a renewal project count only if they have an
+ordinary application too. The thresholds apply to the whole next calendar year."""
 
 from __future__ import annotations
 
@@ -21,12 +29,46 @@ def setup(model) -> None:
     update_quartiles(model)
 
 
+def threshold_pool(model) -> np.ndarray:
+    """The applicants the quartile thresholds are computed on: every pending application (external
+    and transfer) at the time of the call."""
+    return np.flatnonzero(model.households.applying)
+
+
+def quartile_thresholds(model) -> np.ndarray | None:
+    """Q1 / median / Q3 thresholds of income per UC among the threshold pool (None if < 4)."""
+    inc = model.households.income_uc_of(threshold_pool(model))
+    return np.quantile(inc, [0.25, 0.5, 0.75]) if inc.size >= 4 else None
+
+
 def update_quartiles(model) -> None:
-    """Quartile thresholds of income per UC among pending applicants (Q1 = poorest 25 %)."""
-    hh = model.households
-    inc = hh.income_uc_of(np.flatnonzero(hh.applying))
-    if inc.size >= 4:
-        model.quartile_thresholds = np.quantile(inc, [0.25, 0.5, 0.75])
+    """Apply thresholds computed now (set-up: the initial pool)."""
+    t = quartile_thresholds(model)
+    if t is not None:
+        model.quartile_thresholds = t
+    model.quartile_history.append((model.month, *map(float, model.quartile_thresholds)))
+
+
+def year_end(model) -> None:
+    """31 December: register the pool's thresholds; they apply from January. The pool itself,
+    classified by them, is kept to measure next year's allocation rates (indicators)."""
+    t = quartile_thresholds(model)
+    model.next_quartile_thresholds = t
+    ids = threshold_pool(model)
+    if t is not None:
+        q = np.searchsorted(t, model.households.income_uc_of(ids), side="right")
+        model.rate_pool = (ids, q, model.households.priority[ids].copy())
+
+
+def new_year(model) -> None:
+    """January: the thresholds registered at 31 December apply (at the very first January without
+    a registered year end, the pool of the day)."""
+    t = getattr(model, "next_quartile_thresholds", None)
+    if t is None:
+        t = quartile_thresholds(model)
+    if t is not None:
+        model.quartile_thresholds = t
+    model.next_quartile_thresholds = None
     model.quartile_history.append((model.month, *map(float, model.quartile_thresholds)))
 
 
@@ -49,8 +91,6 @@ def step(model) -> None:
     model.ledger["entered"] += k
     # transfer requests
     request_transfers(model, rng)
-    if month % 12 == 1 and month > 1:
-        update_quartiles(model)
 
 
 def request_transfers(model, rng) -> None:

@@ -24,6 +24,15 @@ class EventLog:
         self._m, self._e, self._h, self._d, self._r, self._o = [], [], [], [], [], []
         self._single: list[tuple] = []
         self.tenants_at_start = np.empty(0, np.int64)
+        self.applicants_at_start = np.empty(0, np.int64)
+
+    def clear(self) -> None:
+        """Forget every event (the spin-up's), keeping who is present now as the start."""
+        self._m, self._e, self._h, self._d, self._r, self._o = [], [], [], [], [], []
+        self._single = []
+        hh = self.model.households
+        self.tenants_at_start = np.flatnonzero(hh.state == 1).astype(np.int64)
+        self.applicants_at_start = np.flatnonzero(hh.state == 0).astype(np.int64)
 
     def add(self, event: int, h, d=-1, r=-1, other=-1) -> None:
         """Record one event for one household or a batch (arrays broadcast together)."""

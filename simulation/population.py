@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from . import economy
 from .state import APPLICANT, OCCUPIED, TENANT
 
 
@@ -30,12 +31,14 @@ def draw_households(model, k: int, rng: np.random.Generator, *, size: np.ndarray
     age = rng.normal(age_mean, 14.0, k)
     age = np.where(kids > 0, np.minimum(age, 58.0), age)
     hh.age[idx] = np.clip(age, 18.0, 95.0)
-    income_uc = np.exp(np.log(income_uc_median) + income_uc_sigma * rng.standard_normal(k))
+    # medians are at start-year prices: brought to this year's incomes
+    income_uc = np.exp(np.log(income_uc_median * economy.index(model, "income"))
+                       + income_uc_sigma * rng.standard_normal(k))
     uc = 1.0 + 0.5 * (adults - 1 + (kids - u14)) + 0.3 * u14
     hh.income[idx] = income_uc * uc
     rel = income_uc / np.median(income_uc) if k > 0 else income_uc
     hh.employed[idx] = rng.random(k) < np.clip(p.employed_share * rel ** 0.8, 0.02, 0.97)
-    poor = income_uc < np.exp(np.log(income_uc_median))
+    poor = income_uc < income_uc_median * economy.index(model, "income")
     hh.priority[idx] = rng.random(k) < p.priority_share * np.where(poor, 1.5, 0.5)
     hh.al_employee[idx] = hh.employed[idx] & (rng.random(k) < min(1.0, p.action_logement_share
                                                                    / max(p.employed_share, 1e-9)))
@@ -67,17 +70,19 @@ def populate(model, rng: np.random.Generator) -> None:
                         income_uc_sigma=p.tenant_income_uc_sigma, age_mean=p.adult_age_mean + 6)
     hh.state[t] = TENANT
     hh.dwelling[t] = occupied
-    hh.entry_month[t] = -rng.geometric(1 / 120.0, len(t))  # ~10 years mean seniority in the dwelling
+    hh.entry_month[t] = model.month - rng.geometric(1 / 120.0, len(t))  # ~10 years in the dwelling
     hh.priority[t] &= rng.random(len(t)) < 0.6               # fewer recognised priority cases
     dw.status[occupied] = OCCUPIED
     dw.tenant[occupied] = t
+    dw.vacant_since[:] = dw.listed_since[:] = model.month    # the others are vacant from now
     model.log.tenants_at_start = t.copy()
 
     n_app = int(round(model.sc.behaviour.demand.market_tension * expected_external_allocations(model)))
     a = new_applicants(model, n_app, rng)
     life = model.sc.behaviour.demand.application_lifetime_months
-    hh.app_date[a] = -rng.geometric(1 / (0.6 * life), n_app) + 1
-    hh.app_expiry[a] = rng.geometric(1 / life, n_app)
+    hh.app_date[a] = model.month - rng.geometric(1 / (0.6 * life), n_app) + 1
+    hh.app_expiry[a] = model.month + rng.geometric(1 / life, n_app)
+    model.log.applicants_at_start = a.copy()
 
 
 def expected_external_allocations(model) -> float:

@@ -75,6 +75,11 @@ class RunSettings(Strict):
     seed: int = Field(1, ge=0, description="master seed; every random stream is spawned from it")
     years: int = Field(20, ge=1, le=100, description="horizon in years (one step = one month)")
     start_year: int = Field(2025, ge=1990, le=2100, description="calendar year of month 1")
+    spin_up_years: int = Field(
+        6, ge=0, le=50, description="years simulated before month 1 and not reported, so the run "
+        "starts from the model's own steady state (applicant pool, quartile thresholds, who lives "
+        "where) rather than from the drawn initial state; no lever or price change applies during "
+        "them. 0 = start from the drawn state (the first years are then a transient)")
 
 
 # ----------------------------------------------------------------------------------------- territory
@@ -158,14 +163,16 @@ class PopulationSpec(Strict):
         "lognormal with sigma below puts the Q1 threshold near 9,243 (france.yaml q1_threshold 2023)")
     applicant_income_uc_sigma: PosFloat = Field(0.55, description="log-sd of applicants' income/UC (assumption)")
     tenant_income_uc_median: PosFloat = Field(
-        15500.0, description="EUR/UC/year, median for initial tenants (OPS 2022: 1,400 EUR/month "
-        "living standard, lowered for the provincial stylised town; assumption)")
+        12000.0, description="EUR/UC/year, median for the drawn initial tenants, set near the "
+        "model's own steady state on the stylised town (about 31 % of tenants in the applicants' "
+        "Q1) so that the spin-up is short; OPS 2022 gives 1,400 EUR/month nationally")
     tenant_income_uc_sigma: PosFloat = Field(0.5, description="log-sd of tenants' income/UC (assumption)")
     tenant_income_rent_elasticity: NonNegFloat = Field(
-        0.6, description="initial tenants' income/UC scales as (rent_m2 / mean)^e: the cheapest "
-        "stock already houses the poorest at start (structure effect; assumption)")
+        0.3, description="initial tenants' income/UC scales as (rent_m2 / mean)^e: the cheapest "
+        "stock already houses the poorest at start; 0.3 with qpv_income_factor 0.85 is near the "
+        "steady state's dissimilarity (about 0.17 across neighbourhoods)")
     qpv_income_factor: PosFloat = Field(
-        0.8, description="initial QPV tenants' income multiplier (QPV poorer; assumption)")
+        0.85, description="initial QPV tenants' income multiplier (QPV poorer; assumption)")
     household_size_shares: list[NonNegFloat] = Field(
         [0.40, 0.24, 0.16, 0.11, 0.06, 0.03],
         description="applicants' household sizes 1..6 (SNE: ~40 % single people; assumption)")
@@ -188,8 +195,6 @@ class PopulationSpec(Strict):
 
 
 class LifeEventsSpec(Strict):
-    income_growth: float = Field(0.015, ge=-0.1, le=0.2, description="/year nominal income growth "
-                                 "(assumption, close to rent indexation)")
     income_shock_sd: NonNegFloat = Field(0.10, description="annual log-sd of persistent income shocks "
                                          "(applied each quarter with the quarter's share)")
     income_persistence: Share = Field(0.90, description="annual AR(1) persistence of income deviations")
@@ -227,9 +232,11 @@ class ExitsSpec(Strict):
 
 
 class DemandSpec(Strict):
-    market_tension: PosFloat = Field(4.4, le=50, description="pending external applications per yearly "
-                                     "allocation; sets the initial pool and the inflow "
-                                     "(france.yaml: 2.2 rural .. 4.9 urban poles .. 16 Paris)")
+    market_tension: PosFloat = Field(4.4, ge=1.0, le=50, description="pending applications (external "
+                                     "and transfer) per yearly allocation, as the national statistics "
+                                     "count them; the spin-up sets the inflow of applicants so that it is "
+                                     "reached, then the inflow stays fixed "
+                                     "(Observatoire des territoires 2019-2020: 2.2 rural .. 4.9 urban poles .. 16 Paris)")
     application_lifetime_months: PosFloat = Field(
         36.0, description="mean months before an application lapses if not satisfied (assumption: "
                           "yearly renewal, ~1/3 not renewed)")
@@ -263,6 +270,31 @@ class BehaviourSpec(Strict):
     exits: ExitsSpec = ExitsSpec()
     demand: DemandSpec = DemandSpec()
     refusals: RefusalSpec = RefusalSpec()
+
+
+# -------------------------------------------------------------------------------------------- economy
+
+
+class EconomySpec(Strict):
+    """Yearly growth rates of every money quantity, in one place (simulation/economy.py applies
+    them). Amounts written elsewhere in the scenario are at the prices of January of the start
+    year. The defaults are equal, so the baseline is a steady state in real terms; set them apart
+    to study a divergence (e.g. rents indexed faster than incomes)."""
+
+    inflation: float = Field(0.015, ge=-0.05, le=0.15, description="/year consumer prices (INSEE "
+                             "CPI, mean 2014-2024 about 1.6 %); moves service charges, residual-income "
+                             "floors and the poverty line's deflator, each January")
+    income_growth: float = Field(0.015, ge=-0.05, le=0.15, description="/year nominal income per "
+                                 "consumption unit (INSEE, median living standard: close to prices "
+                                 "over 2014-2024); moves every household's income and the incomes "
+                                 "of new applicants, each January")
+    irl: float = Field(0.015, ge=-0.05, le=0.15, description="/year rent revision index IRL (INSEE; "
+                       "mean 2014-2024 about 1.5 %, capped at 3.5 % in 2022-2024); social rents are "
+                       "revised each 1 January by at most the IRL (CCH L. 353-9-3, L. 442-1) and the "
+                       "income ceilings by the IRL (CCH R. 441-1)")
+    apl_revaluation: float = Field(0.015, ge=-0.05, le=0.15, description="/year revaluation of the "
+                                   "housing-benefit schedule, each 1 October by the IRL (CCH L. 823-4); "
+                                   "lower it to represent freezes such as 2018")
 
 
 # ---------------------------------------------------------------------------------------------- rents
@@ -318,8 +350,6 @@ class CeilingWaiverSpec(Dated):
 
 
 class RentsSpec(Strict):
-    indexation: float = Field(0.015, ge=-0.1, le=0.2, description="/year, applied each January (IRL "
-                              "mean 2014-2024 ~1.5 %, assumption)")
     base_rent_m2_by_era: dict[str, PosFloat] = Field(
         {"1900": 5.0, "1977": 5.6, "1990": 6.3, "2005": 7.0, "2015": 7.6},
         description="EUR/m2/month PLUS rent by first year of era (france.yaml: mean 6.15 outside IDF, "
@@ -462,6 +492,11 @@ class AllocationSpec(Strict):
     legal_quotas: LegalQuotasSpec | None = None
     rehousing_precedence: bool = Field(False, description="renewal-rehousing households also apply "
                                        "in the ordinary flow, ranked first (precedence for rehousing)")
+    processing_months: int = Field(
+        2, ge=0, le=12, description="months between the registration of an application and the first "
+        "time it can be proposed: instruction of the file and documents, visit, monthly commission "
+        "calendar (assumption; renewal rehousing is exempt). SNE 2022: households housed in the year "
+        "had waited 520 days on average; nobody is housed the month they apply")
     relet_delay_months: int = Field(1, ge=0, le=12, description="months between a tenant leaving and "
                                     "the dwelling being let again (notice and repairs; assumption)")
     advertise_after_months: int = Field(3, ge=1, le=60, description="a dwelling nobody took is "
@@ -583,6 +618,10 @@ class RehousingSpec(Strict):
 
 class ObservationSpec(Strict):
     residence_scale: bool = Field(True, description="collect indicators per residence too")
+    poverty_line_uc: PosFloat = Field(
+        15000.0, ge=5000.0, le=40000.0, description="EUR/UC/year at start-year prices, poverty line "
+        "(60 % of the median living standard; INSEE, 1,216 EUR/month in 2022, brought to 2025 with "
+        "income growth); indexed on incomes (economy.income_growth)")
     fine_medians_every_months: int = Field(1, ge=1, le=12, description="medians per neighbourhood "
                                            "and residence every N months (12: each December), to save "
                                            "time on large territories; other indicators stay monthly")
@@ -602,6 +641,7 @@ class Scenario(Strict):
     territory: TerritorySpec
     population: PopulationSpec = PopulationSpec()
     behaviour: BehaviourSpec = BehaviourSpec()
+    economy: EconomySpec = EconomySpec()
     rents: RentsSpec = RentsSpec()
     allocation: AllocationSpec = AllocationSpec()
     works: list[WorkSpec] = Field(default_factory=list)

@@ -181,7 +181,7 @@ def allocations_are_affordable(m):
         return []
     a = m.sc.allocation
     _, burden, residual = rents.costs(m, h, d)
-    floor = a.residual_income_min * m.ceiling_growth
+    floor = a.residual_income_min * m.price_index
     bad = (burden > a.rent_burden_max + 1e-9) | (residual < floor - 1e-6) \
         | (A["rent_burden"][sel] > a.rent_burden_max + 1e-9)
     return [(int(x), float(b), float(r)) for x, b, r in zip(h[bad], burden[bad], residual[bad])]
