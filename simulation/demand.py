@@ -69,6 +69,8 @@ def new_year(model) -> None:
     if t is not None:
         model.quartile_thresholds = t
     model.next_quartile_thresholds = None
+    model.rate_pool_year = getattr(model, "rate_pool", None)    # this year's allocation-rate pool
+    model.rate_pool = None
     model.quartile_history.append((model.month, *map(float, model.quartile_thresholds)))
 
 
@@ -84,6 +86,7 @@ def step(model) -> None:
     hh.applying[ten] = False
     model.log.add(ev.TRANSFER_LAPSE, ten, hh.dwelling[ten])
     # inflow
+    steer_inflow(model)
     k = int(rng.poisson(model.inflow_per_month))
     a = new_applicants(model, k, rng)
     compute_keys(model, a)
@@ -91,6 +94,38 @@ def step(model) -> None:
     model.ledger["entered"] += k
     # transfer requests
     request_transfers(model, rng)
+
+
+def steer_inflow(model) -> None:
+    """Inflow of new external applicants this month. During the spin-up it brings pending
+    applications (external and transfer) to `market_tension` x the yearly allocations; afterwards
+    it holds the external pool at the size reached then: demand is a property of the local market,
+    so a policy that changes the flow of allocations changes applications per allocation, and the
+    slow drifts of occupancy do not. The inflow is what replaces lapses and external allocations,
+    plus a sixth of the gap to the target. Without a spin-up the drawn inflow stays fixed."""
+    if not hasattr(model, "month_formed"):
+        model.month_formed = 0
+    hh = model.households
+    d = model.sc.behaviour.demand
+    life = d.application_lifetime_months
+    if model.spinning_up:
+        months = model.observer._alloc_res_months
+        alloc_y = sum(a.size for a in months) * 12.0 / max(len(months), 1)
+        external = int(np.count_nonzero(hh.applying & (hh.state == APPLICANT)))
+        pending = int(np.count_nonzero(hh.applying))
+        target = max(d.market_tension * alloc_y - (pending - external), 0.0)
+    elif model.external_pool_target is not None:
+        external = int(np.count_nonzero(hh.applying & (hh.state == APPLICANT)))
+        target = model.external_pool_target
+    else:
+        return
+    # net outflow the inflow must replace: lapses, external allocations, less the households formed
+    # in the territory (leaving home, separating) who apply on their own; smoothed over ~10 months
+    net = model.allocator.month_external - model.month_formed
+    model.month_formed = 0
+    model.net_outflow = 0.9 * getattr(model, "net_outflow", net) + 0.1 * net
+    steady = target / life + model.net_outflow
+    model.inflow_per_month = max(steady + (target - external) / 6.0, 0.0)
 
 
 def request_transfers(model, rng) -> None:

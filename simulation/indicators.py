@@ -487,11 +487,11 @@ class Observer:
         the previous year (the quartile pool), the share housed during the year (allocation or
         transfer), by income quartile (that year's thresholds), by priority status and overall."""
         m = self.model
-        pool = getattr(m, "rate_pool", None)
+        pool = getattr(m, "rate_pool_year", None)
         if pool is None:
             return
         ids, quart, prio = pool
-        m.rate_pool = None
+        m.rate_pool_year = None
         name = m.territory.name
         housed = np.zeros(m.households.n, bool)
         if A["month"].size:

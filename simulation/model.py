@@ -35,6 +35,7 @@ class HousingModel(mesa.Model):
         # the spin-up years are months -12 S + 1 .. 0; month 1 is January of the start year
         self.month = -12 * scenario.run.spin_up_years
         self.spinning_up = self.month < 0
+        self.external_pool_target: float | None = None   # set at the end of the spin-up
         self.streams = dict(zip(STREAMS, self.rng.spawn(len(STREAMS))))
         self.ledger = {"start": 0, "entered": 0, "left": 0}
         self.year_exits = 0
@@ -92,28 +93,14 @@ class HousingModel(mesa.Model):
         """Simulate the spin-up years (months <= 0) and forget them: the reported run starts from the
         state the model's own processes produce (who lives where, the applicant pool, the quartile
         thresholds), not from the drawn one. Meanwhile the inflow of applicants is steered so that
-        applications per allocation reach `market_tension`, then frozen for the reported years."""
-        d = self.sc.behaviour.demand
-        life = d.application_lifetime_months
-        tail: list[float] = []
+        applications per allocation reach `market_tension`; the external pool size reached in the
+        last spin-up year is then held for the reported years (see demand.steer_inflow)."""
+        tail: list[int] = []
         while self.month < -1:
             self._processes()
-            # pending applications per yearly allocation -> the target: set the inflow that holds the
-            # external pool at target (lapses + external allocations), pulling it there in ~6 months
-            hh = self.households
-            alloc_y = sum(a.size for a in self.observer._alloc_res_months) * 12.0 \
-                / max(len(self.observer._alloc_res_months), 1)
-            ext_y = self.allocator.month_external * 12.0
-            self._ext_alloc_y = 0.9 * getattr(self, "_ext_alloc_y", ext_y) + 0.1 * ext_y
-            pending = int(np.count_nonzero(hh.applying))
-            external = int(np.count_nonzero(hh.applying & (hh.state == 0)))
-            target_ext = max(d.market_tension * alloc_y - (pending - external), 0.0)
-            steady = target_ext / life + self._ext_alloc_y / 12.0
-            self.inflow_per_month = max(steady + (target_ext - external) / 6.0, 0.0)
-            if self.month > -24:
-                tail.append(self.inflow_per_month)
-        if tail:
-            self.inflow_per_month = float(np.mean(tail))
+            if self.month > -12:
+                tail.append(int(np.count_nonzero(self.households.applying & (self.households.state == 0))))
+        self.external_pool_target = float(np.mean(tail)) if tail else None
         self._processes()                      # month 0: December before the start
         self.spinning_up = False
         # forget the spin-up: logs, indicator rows and counters start at month 0

@@ -253,6 +253,9 @@ class RefusalSpec(Strict):
     """Logit of the probability that a candidate refuses an offer (assumption, calibrated on
     france.yaml refusal: 20-50 % of offers refused)."""
 
+    enabled: bool = Field(True, description="candidates may refuse offers (household choices); false = "
+                          "every ordinary offer is accepted, to isolate the other causes of the "
+                          "structure effect (scenarios/structure_rents_only.yaml)")
     intercept: float = Field(-2.6, description="baseline log-odds of refusing (calibrated: ~41 % of "
                              "offers refused on the stylised town)")
     qpv: float = Field(0.6, description="stigma of QPV addresses")
