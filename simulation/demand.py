@@ -97,35 +97,39 @@ def step(model) -> None:
 
 
 def steer_inflow(model) -> None:
-    """Inflow of new external applicants this month. During the spin-up it brings pending
-    applications (external and transfer) to `market_tension` x the yearly allocations; afterwards
-    it holds the external pool at the size reached then: demand is a property of the local market,
-    so a policy that changes the flow of allocations changes applications per allocation, and the
-    slow drifts of occupancy do not. The inflow is what replaces lapses and external allocations,
-    plus a sixth of the gap to the target. Without a spin-up the drawn inflow stays fixed."""
-    if not hasattr(model, "month_formed"):
-        model.month_formed = 0
+    """Inflow of new external applicants this month, steered so that pending applications
+    (external and transfer) are `market_tension` x the yearly allocations of the last three years:
+    the inflow replaces lapses and external allocations (less the households formed in the
+    territory, who apply on their own) and closes a sixth of the gap each month. This runs during
+    the spin-up and, with `hold_tension` (default), during the run too: demand then adapts to the
+    flow of allocations over about three years (applicants discouraged or drawn in), as observed
+    tension is a property of the local market. With `hold_tension: false` the external pool keeps
+    the size reached at the end of the spin-up, so a policy that changes the flow of allocations
+    moves applications per allocation for good. Without a spin-up nothing is steered."""
     hh = model.households
     d = model.sc.behaviour.demand
     life = d.application_lifetime_months
-    if model.spinning_up:
-        months = model.observer._alloc_res_months
-        alloc_y = sum(a.size for a in months) * 12.0 / max(len(months), 1)
-        external = int(np.count_nonzero(hh.applying & (hh.state == APPLICANT)))
+    hist = model.alloc_history
+    a = model.observer._alloc_res_months
+    if model.month > model.first_month:
+        hist.append(a[-1].size if a else 0)
+    formed = model.month_formed
+    model.month_formed = 0
+    if not (model.spinning_up or model.external_pool_target is not None):
+        return
+    external = int(np.count_nonzero(hh.applying & (hh.state == APPLICANT)))
+    if model.spinning_up or d.hold_tension:
+        recent = hist[-36:]
+        prior = expected_external_allocations(model) / 0.8     # transfers are ~20 % of the flow
+        w = max(24 - len(hist), 0)                          # the prior fades over two years
+        alloc_y = 12.0 * (sum(recent) + prior / 12.0 * w) / max(len(recent) + w, 1)
         pending = int(np.count_nonzero(hh.applying))
         target = max(d.market_tension * alloc_y - (pending - external), 0.0)
-    elif model.external_pool_target is not None:
-        external = int(np.count_nonzero(hh.applying & (hh.state == APPLICANT)))
-        target = model.external_pool_target
     else:
-        return
-    # net outflow the inflow must replace: lapses, external allocations, less the households formed
-    # in the territory (leaving home, separating) who apply on their own; smoothed over ~10 months
-    net = model.allocator.month_external - model.month_formed
-    model.month_formed = 0
+        target = model.external_pool_target
+    net = model.allocator.month_external - formed
     model.net_outflow = 0.9 * getattr(model, "net_outflow", net) + 0.1 * net
-    steady = target / life + model.net_outflow
-    model.inflow_per_month = max(steady + (target - external) / 6.0, 0.0)
+    model.inflow_per_month = max(target / life + model.net_outflow + (target - external) / 6.0, 0.0)
 
 
 def request_transfers(model, rng) -> None:

@@ -145,4 +145,4 @@ def _new_households(model, k: int, rng, age=None, income_uc=None, income=None, a
     compute_keys(model, h)
     model.log.add(ev.FORMED, h)
     model.ledger["entered"] += k
-    model.month_formed = getattr(model, "month_formed", 0) + k
+    model.month_formed += k

@@ -35,7 +35,10 @@ class HousingModel(mesa.Model):
         # the spin-up years are months -12 S + 1 .. 0; month 1 is January of the start year
         self.month = -12 * scenario.run.spin_up_years
         self.spinning_up = self.month < 0
+        self.first_month = self.month
         self.external_pool_target: float | None = None   # set at the end of the spin-up
+        self.alloc_history: list[int] = []               # allocations per month (inflow steering)
+        self.month_formed = 0                            # households formed this month
         self.streams = dict(zip(STREAMS, self.rng.spawn(len(STREAMS))))
         self.ledger = {"start": 0, "entered": 0, "left": 0}
         self.year_exits = 0
@@ -93,14 +96,13 @@ class HousingModel(mesa.Model):
         """Simulate the spin-up years (months <= 0) and forget them: the reported run starts from the
         state the model's own processes produce (who lives where, the applicant pool, the quartile
         thresholds), not from the drawn one. Meanwhile the inflow of applicants is steered so that
-        applications per allocation reach `market_tension`; the external pool size reached in the
-        last spin-up year is then held for the reported years (see demand.steer_inflow)."""
-        tail: list[int] = []
+        applications per allocation reach `market_tension` (see demand.steer_inflow)."""
+        tail = []
         while self.month < -1:
             self._processes()
             if self.month > -12:
                 tail.append(int(np.count_nonzero(self.households.applying & (self.households.state == 0))))
-        self.external_pool_target = float(np.mean(tail)) if tail else None
+        self.external_pool_target = float(np.mean(tail)) if tail else 0.0
         self._processes()                      # month 0: December before the start
         self.spinning_up = False
         # forget the spin-up: logs, indicator rows and counters start at month 0

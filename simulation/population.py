@@ -11,7 +11,7 @@ from .state import APPLICANT, OCCUPIED, TENANT
 
 def draw_households(model, k: int, rng: np.random.Generator, *, size: np.ndarray | None = None,
                     income_uc_median: float | np.ndarray, income_uc_sigma: float,
-                    age_mean: float) -> np.ndarray:
+                    age_mean: float, age_sd: float = 14.0) -> np.ndarray:
     """Append k households with drawn composition and income; returns their indices."""
     p = model.sc.population
     hh = model.households
@@ -28,7 +28,7 @@ def draw_households(model, k: int, rng: np.random.Generator, *, size: np.ndarray
     hh.adults[idx] = adults
     hh.kids_u14[idx] = u14
     hh.kids_14p[idx] = kids - u14
-    age = rng.normal(age_mean, 14.0, k)
+    age = rng.normal(age_mean, age_sd, k)
     age = np.where(kids > 0, np.minimum(age, 58.0), age)
     hh.age[idx] = np.clip(age, 18.0, 95.0)
     # medians are at start-year prices: brought to this year's incomes
@@ -66,8 +66,14 @@ def populate(model, rng: np.random.Generator) -> None:
         * np.where(qpv, p.qpv_income_factor, 1.0)
     # re-centre so the tenants' overall median stays the configured one
     median = median * p.tenant_income_uc_median / np.median(median)
+    # initial tenants drawn near the model's steady state (measured on the stylised town over 40
+    # years): reference persons older and more spread than applicants (mean ~53, 10 % over 73),
+    # employment at the steady rate of the job transitions; the spin-up does the rest
     t = draw_households(model, len(occupied), rng, size=size, income_uc_median=median,
-                        income_uc_sigma=p.tenant_income_uc_sigma, age_mean=p.adult_age_mean + 6)
+                        income_uc_sigma=p.tenant_income_uc_sigma, age_mean=p.adult_age_mean + 9,
+                        age_sd=16.0)
+    le = model.sc.behaviour.life_events
+    hh.employed[t] = rng.random(len(t)) < le.job_find_rate / max(le.job_find_rate + le.job_loss_rate, 1e-9)
     hh.state[t] = TENANT
     hh.dwelling[t] = occupied
     hh.entry_month[t] = model.month - rng.geometric(1 / 120.0, len(t))  # ~10 years in the dwelling
@@ -86,9 +92,11 @@ def populate(model, rng: np.random.Generator) -> None:
 
 
 def expected_external_allocations(model) -> float:
-    """Yearly allocations to external applicants expected at equilibrium: about the exit flow."""
+    """Yearly allocations to external applicants expected at equilibrium: about the exit flow, which
+    falls with market tension as the exit hazard does (exits.hazard)."""
     e = model.sc.behaviour.exits
-    return model.dwellings.n * model.sc.population.initial_occupancy * e.base_rate * 1.25
+    tension = (model.sc.behaviour.demand.market_tension / e.reference_tension) ** (-e.tension_elasticity)
+    return model.dwellings.n * model.sc.population.initial_occupancy * e.base_rate * 1.25 * tension
 
 
 def new_applicants(model, k: int, rng: np.random.Generator, *, size=None, income_uc_median=None) -> np.ndarray:

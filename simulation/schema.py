@@ -237,6 +237,11 @@ class DemandSpec(Strict):
                                      "count them; the spin-up sets the inflow of applicants so that it is "
                                      "reached, then the inflow stays fixed "
                                      "(Observatoire des territoires 2019-2020: 2.2 rural .. 4.9 urban poles .. 16 Paris)")
+    hold_tension: bool = Field(
+        True, description="after the spin-up, the inflow of applicants keeps applications per "
+        "allocation at market_tension against the allocations of the last three years (demand adapts "
+        "to the flow over about three years); false = the external pool keeps the size reached at the "
+        "end of the spin-up, so a change in the flow of allocations moves tension for good")
     application_lifetime_months: PosFloat = Field(
         36.0, description="mean months before an application lapses if not satisfied (assumption: "
                           "yearly renewal, ~1/3 not renewed)")
