@@ -93,13 +93,19 @@ def _gap(m) -> float:
 
 
 def structure(seed, years):
+    """The decomposition scenarios: gap in the Q1 share of allocations (QPV - outside), Q1 share
+    of allocations outside QPV, and the yearly allocation rates by quartile and priority."""
     out = {}
-    for label, ov in (("default", {}),
-                      ("no steering", {"allocation": {"mix_rules": {"steering": 0.0}}}),
-                      ("neutral rules", {"allocation": {"mix_rules": {"steering": 0.0, "strength": 0.0}}})):
-        m = _model(BASELINE, seed, years, ov)
+    for name in ("structure_rents_only", "structure_plus_choices", "structure_plus_practices"):
+        m = _model(ROOT / "scenarios" / f"{name}.yaml", seed, years)
         m.run()
-        out[f"QPV - outside gap in Q1 share of allocations, {label}"] = _gap(m)
+        out[f"{name}: QPV - outside gap in Q1 share of allocations"] = _gap(m)
+        df = m.indicators()
+        y = df[(df.period == "year") & (df.scale == "territory") & (df.month > 0)]
+        for ind in ("q1_share_allocations_outside_qpv", "allocation_rate_q1", "allocation_rate_q2",
+                    "allocation_rate_q3", "allocation_rate_q4", "allocation_rate_priority",
+                    "allocation_rate_non_priority", "refusal_rate"):
+            out[f"{name}: {ind}"] = float(y[y.indicator == ind].value.mean())
     return out
 
 
