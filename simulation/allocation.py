@@ -320,6 +320,8 @@ class Allocator:
                 accepted = rng_refusal.random() >= p_ref
                 self._log_offer(month, d, h, k, rank, p_ref, accepted, advertised)
                 if not accepted:
+                    if rf.penalty_months > 0 and not pool.rehouse[p]:
+                        self._penalise(h, rf.penalty_months)
                     hh.refusals[h] += 1
                     dw.refused[d] += 1
                     self.month_refusals += 1
@@ -328,6 +330,13 @@ class Allocator:
                 self._allocate(h, d, pool, p, rent_m2, rc, burden, k, rank, len(cands), advertised,
                                in_qpv, nb, res)
                 break
+
+    def _penalise(self, h: int, months: float) -> None:
+        """A refusal costs the application `months` of seniority points (next month's order)."""
+        from .scoring import active_grid, compute_keys
+        hh = self.model.households
+        hh.refusal_points[h] -= months * active_grid(self.model).points_per_month
+        compute_keys(self.model, np.array([h]))
 
     def _log_offer(self, month, d, h, k, rank, p_ref, accepted, advertised) -> None:
         self.month_offers += 1

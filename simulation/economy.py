@@ -61,3 +61,22 @@ def revalued_now(model, kind: str) -> bool:
 def real_income(model, nominal, month: int | None = None):
     """Incomes deflated to start-year prices."""
     return nominal / index(model, "prices", month)
+
+
+from .checks import check  # noqa: E402
+
+
+@check
+def _steady_start(scenario) -> list[str]:
+    """A run without spin-up, or with rents outgrowing incomes, is not a steady baseline."""
+    out = []
+    if scenario.run.spin_up_years == 0:
+        out.append("run.spin_up_years vaut 0 : les premières années partent de l'état tiré au hasard "
+                   "et forment un régime transitoire ; mettre 6 (défaut) pour comparer des politiques")
+    e = scenario.economy
+    if e.irl > e.income_growth + 0.005:
+        pct = lambda x: f"{100 * x:.1f} %".replace(".", ",")
+        out.append(f"economy.irl ({pct(e.irl)}) dépasse economy.income_growth ({pct(e.income_growth)}) : "
+                   "les loyers augmentent plus vite que les revenus et la référence dérive ; "
+                   "égaliser les deux si ce n'est pas voulu")
+    return out

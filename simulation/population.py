@@ -124,3 +124,4 @@ def start_application(model, h: np.ndarray, rng: np.random.Generator) -> None:
     hh.app_date[h] = model.month
     hh.app_expiry[h] = model.month + rng.geometric(1 / life, len(h))
     hh.refusals[h] = 0
+    hh.refusal_points[h] = 0.0

@@ -269,6 +269,12 @@ class RefusalSpec(Strict):
                                 "the better-off have other options")
     burden: float = Field(3.0, description="x rent burden")
     off_wish: float = Field(0.5, description="when the dwelling is not in the wished neighbourhood")
+    penalty_months: NonNegFloat = Field(
+        0.0, le=36.0, description="consequence of refusing an ordinary offer: the application loses "
+        "this many months of seniority points (some scoring grids do so after an unjustified "
+        "refusal; by law only a DALO household refusing an adapted offer without a legitimate "
+        "reason may lose its priority, CCH L. 441-2-3). 0 = no consequence (default: not general "
+        "practice)")
     after_application: float = Field(-2.5, description="added under choice-based letting: the "
                                      "applicant chose this dwelling")
 

@@ -170,3 +170,25 @@ def test_tension_reached_matches_the_setting(tension):
         y = df[(df.indicator == "applications_per_allocation") & (df.period == "year") & (df.month > 12)]
         vals.append(y.value.mean())
     assert abs(np.mean(vals) / tension - 1.0) < 0.10, f"setting {tension}: reached {np.round(vals, 2)}"
+
+
+def test_refusal_penalty_costs_seniority():
+    """With `refusals.penalty_months: 6`, a refusal lowers the applicant's score by 6 months of
+    seniority points under the default grid (1 point a month); off by default."""
+    m = make_model(years=1, overrides={"behaviour": {"refusals": {"penalty_months": 6}}})
+    assert make_model(years=1).sc.behaviour.refusals.penalty_months == 0
+    hh = m.households
+    h = int(np.flatnonzero(hh.applying & (hh.state == 0))[0])
+    before = float(hh.key[h])
+    m.allocator._penalise(h, 6)
+    assert float(hh.key[h]) == pytest.approx(before - 6.0)
+    m.run(6)          # refusals now carry the penalty: the run goes through and keys stay finite
+    assert np.isfinite(hh.key[hh.applying]).all()
+
+
+def test_warning_without_spin_up():
+    from simulation.checks import scenario_warnings
+    from conftest import baseline_scenario
+    assert not any("spin_up_years" in w for w in scenario_warnings(baseline_scenario(1)))
+    w = scenario_warnings(baseline_scenario(1, {"run": {"spin_up_years": 0}}))
+    assert any(x.startswith("run.spin_up_years") for x in w)
