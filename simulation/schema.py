@@ -444,8 +444,11 @@ class MixRulesSpec(Strict):
                             "to a given dwelling (assumption)")
     steering: Share = Field(0.6, description="probability that a commission follows the usual practice "
                             "of orienting the poorest to the cheapest estates: Q1 first in QPV, non-Q1 "
-                            "first outside (seed 004 §2, 'effet structure conforté par des pratiques "
-                            "d'attribution'; calibrated on france.yaml share_q1_of_allocations_outside_qpv)")
+                            "first outside ('effet structure conforté par des pratiques d'attribution', "
+                            "ANRU/IREV synthesis 2023). TO CALIBRATE on a territory's allocations: not "
+                            "measured anywhere; with the defaults it carries about 70 % of the QPV gap "
+                            "in the Q1 share of allocations (docs/validation.md); 0.6 puts the Q1 share "
+                            "of allocations outside QPV in ANCOLS' 14-18 %")
     fragile_prefer_non_q1: bool = Field(True, description="in fragile residences, non-Q1 first")
     outside_qpv_prefer_q1: bool = Field(False, description="outside QPV, Q1 first while the landlord "
                                         "is under the 25 % objective (default practice: not pursued)")
