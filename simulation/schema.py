@@ -445,7 +445,7 @@ class MixRulesSpec(Strict):
     steering: Share = Field(0.6, description="probability that a commission follows the usual practice "
                             "of orienting the poorest to the cheapest estates: Q1 first in QPV, non-Q1 "
                             "first outside ('effet structure conforté par des pratiques d'attribution', "
-                            "ANRU/IREV synthesis 2023). TO CALIBRATE on a territory's allocations: not "
+                            "IREV synthesis, 2023). TO CALIBRATE on a territory's allocations: not "
                             "measured anywhere; with the defaults it carries about 70 % of the QPV gap "
                             "in the Q1 share of allocations (docs/validation.md); 0.6 puts the Q1 share "
                             "of allocations outside QPV in ANCOLS' 14-18 %")
