@@ -13,30 +13,12 @@ from __future__ import annotations
 from importlib import metadata as _metadata
 from pathlib import Path
 
-from .scenario import SCENARIO_DIR, ScenarioError, builtin, load_scenario
+from .scenario import SCENARIO_DIR, ScenarioError, builtin, builtin_names, find_scenario, load_scenario
 
 try:
     __version__ = _metadata.version("peuplement")
 except _metadata.PackageNotFoundError:  # running from a source tree without installing
     __version__ = "0+unknown"
-
-
-def find_scenario(path_or_name: str | Path) -> Path:
-    """A scenario file: an existing path, else a built-in scenario under scenarios/ by name
-    ('baseline' or 'baseline.yaml'). Raises ScenarioError (one line) if neither exists."""
-    p = Path(path_or_name)
-    if p.is_file():
-        return p
-    if p.exists():
-        raise ScenarioError(f"{p}: is not a file; give a scenario YAML file")
-    name = str(path_or_name)
-    if "/" not in name and "\\" not in name:
-        b = builtin(name)
-        if b.is_file():
-            return b
-    available = ", ".join(sorted(f.stem for f in SCENARIO_DIR.glob("*.yaml"))) or "none"
-    raise ScenarioError(f"{name}: scenario file not found, and not a built-in scenario "
-                        f"(built-in: {available})")
 
 
 def run_scenario(path_or_name: str | Path, seed: int | None = None, years: int | None = None):
@@ -48,7 +30,7 @@ def run_scenario(path_or_name: str | Path, seed: int | None = None, years: int |
         run["seed"] = int(seed)
     if years is not None:
         run["years"] = int(years)
-    sc = load_scenario(find_scenario(path_or_name), {"run": run} if run else None)
+    sc = load_scenario(path_or_name, {"run": run} if run else None)
     model = HousingModel(sc)
     model.run()
     return model

@@ -19,7 +19,8 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from . import trajectories
+from . import fmt, trajectories
+from .fmt import tr
 from .labels import label
 from .scenario import scenario_to_yaml
 
@@ -135,18 +136,16 @@ def write_run(model, out_dir: Path | str, timings: dict, scenario_path: str | Pa
 
 # ------------------------------------------------------------------------------------- summary
 def _pct(v: float) -> str:
-    return "n.d." if v is None or not np.isfinite(v) else f"{100 * v:.1f} %".replace(".", ",")
+    return fmt.pct(v)
 
 
 def _num(v: float, decimals: int = 0) -> str:
-    if v is None or not np.isfinite(v):
-        return "n.d."
-    s = f"{v:,.{decimals}f}"
-    return s.replace(",", "\u202f").replace(".", ",")
+    return fmt.num(v, decimals)
 
 
 def summary(model, indicators: pd.DataFrame | None = None) -> list[tuple[str, str]]:
-    """Headline figures of a run as (French label, formatted value): the last full year's flows,
+    """Headline figures of a run as (label, formatted value), in the current language (simulation.fmt):
+    the last full year's flows,
     vacancy, tension, refusals and legal indicators; Q1 shares of tenants in and outside QPV and the
     dissimilarity index at the start (month 0, 1 January of the first year) and at the end."""
     df = model.indicators() if indicators is None else indicators
@@ -174,29 +173,30 @@ def summary(model, indicators: pd.DataFrame | None = None) -> list[tuple[str, st
     if len(years):
         ym = int(years.max())
         y = model.sc.run.start_year + ym // 12 - 1
-        rows.append((f"Attributions en {y}", _num(one("allocations", "year", "territory", ym))))
-        rows.append((f"Taux de rotation {y}", _pct(one("turnover_rate", "year", "territory", ym))))
+        rows.append((tr(f"Attributions en {y}", f"Allocations in {y}"), _num(one("allocations", "year", "territory", ym))))
+        rows.append((tr(f"Taux de rotation {y}", f"Turnover rate {y}"), _pct(one("turnover_rate", "year", "territory", ym))))
         vac = pick("vacancy_rate", "month", "territory")
         vac = vac.loc[(vac["month"] > ym - 12) & (vac["month"] <= ym), "value"]
-        rows.append((f"Taux de vacance {y} (moyenne mensuelle)",
+        rows.append((tr(f"Taux de vacance {y} (moyenne mensuelle)", f"Vacancy rate {y} (monthly mean)"),
                      _pct(float(vac.mean()) if len(vac) else float("nan"))))
-        for ind, fmt in (("applications_per_allocation", lambda v: _num(v, 1)), ("refusal_rate", _pct),
+        for ind, show in (("applications_per_allocation", lambda v: _num(v, 1)), ("refusal_rate", _pct),
                          ("q1_share_allocations_outside_qpv", _pct), ("q2q4_share_allocations_in_qpv", _pct),
                          ("priority_share_allocations", _pct)):
-            rows.append((f"{label(ind, short=True)} {y}", fmt(one(ind, "year", "territory", ym))))
+            rows.append((f"{label(ind, fmt.get_lang(), short=True)} {y}", show(one(ind, "year", "territory", ym))))
     last = int(df["month"].max()) if len(df) else 0
     y0 = model.sc.run.start_year
-    when = f"début {y0} → fin {y0 + last // 12 - 1}" if last and last % 12 == 0 else f"mois 0 → {last}"
-    for scale, name in (("qpv", "en QPV"), ("outside_qpv", "hors QPV")):
+    when = tr(f"début {y0} → fin {y0 + last // 12 - 1}", f"start {y0} → end {y0 + last // 12 - 1}") \
+        if last and last % 12 == 0 else tr(f"mois 0 → {last}", f"month 0 → {last}")
+    for scale, name in (("qpv", tr("en QPV", "in QPV")), ("outside_qpv", tr("hors QPV", "outside QPV"))):
         v0 = one("q1_share_tenants", "month", scale, 0)
         v1 = one("q1_share_tenants", "month", scale, last)
-        rows.append((f"{label('q1_share_tenants', short=True)} {name}, {when}", f"{_pct(v0)} → {_pct(v1)}"))
+        rows.append((f"{label('q1_share_tenants', fmt.get_lang(), short=True)} {name}, {when}", f"{_pct(v0)} → {_pct(v1)}"))
     d0 = one("dissimilarity_q1", "month", "neighbourhood", 0, terr)
     d1 = one("dissimilarity_q1", "month", "neighbourhood", last, terr)
-    rows.append((f"{label('dissimilarity_q1', short=True)}, {when}", f"{_num(d0, 3)} → {_num(d1, 3)}"))
+    rows.append((f"{label('dissimilarity_q1', fmt.get_lang(), short=True)}, {when}", f"{_num(d0, 3)} → {_num(d1, 3)}"))
     n_re = len(model.rehousing.log.get("household", []))
     if n_re:
-        rows.append((label("rehoused", short=True), _num(n_re)))
+        rows.append((label("rehoused", fmt.get_lang(), short=True), _num(n_re)))
     return rows
 
 

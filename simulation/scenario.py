@@ -2,19 +2,36 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Any
 
 import yaml
 from pydantic import BaseModel, ValidationError
 
+from .fmt import tr
 from .schema import Scenario, ScoringGrid
 
-SCENARIO_DIR = Path(__file__).resolve().parent.parent / "scenarios"
+def _scenario_dir() -> Path:
+    """Folder of the built-in scenarios: the package data `simulation.scenarios`, which is the
+    top-level scenarios/ folder of a checkout and ships inside the wheel."""
+    try:
+        from importlib.resources import files
+        return Path(str(files("simulation.scenarios")))
+    except ModuleNotFoundError:     # a bare source tree on sys.path, not installed
+        return Path(__file__).resolve().parent.parent / "scenarios"
+
+
+SCENARIO_DIR = _scenario_dir()
 
 
 class ScenarioError(Exception):
-    """A problem a user can fix in a scenario file; str() is one line naming file, field and fix."""
+    """A problem a user can fix in a scenario file; str() is one line naming file, field and fix.
+    `problems` lists every problem found (one line each), for `peuplement validate`."""
+
+    def __init__(self, message: str, problems: list[str] | None = None):
+        super().__init__(message)
+        self.problems = problems or [message]
 
 
 def deep_merge(base: dict, override: dict) -> dict:
@@ -80,13 +97,132 @@ def _absolutise(data: dict, folder: Path) -> None:
         alloc["scoring_file"] = str((folder / alloc["scoring_file"]).resolve())
 
 
-def load_scenario(path: str | Path, overrides: dict | None = None) -> Scenario:
-    """Load, merge and validate a scenario file; raises ScenarioError with a one-line message."""
-    path = Path(path)
+def load_scenario(path: str | Path, overrides: dict | None = None, *,
+                  overrides_label: str = "overrides") -> Scenario:
+    """Load, merge and validate a scenario: a file path or the name of a built-in scenario
+    ('baseline'). `overrides` are merged last, as nested mappings or dotted keys
+    ({"rents.single_rent.start": "2027-01"}; a list item by its index: "works.0.demolish"), and
+    validated like the file; a bad override is reported as `<overrides_label> key=value: ...`.
+    Raises ScenarioError with a one-line message."""
+    path = find_scenario(path)
     raw = resolve_raw(path)
     if overrides:
-        raw = deep_merge(raw, overrides)
-    return validate_raw(raw, path)
+        raw = apply_overrides(raw, overrides, overrides_label)
+    try:
+        return validate_raw(raw, path)
+    except ScenarioError as e:
+        raise _blame_overrides(e, path, overrides or {}, overrides_label) from None
+
+
+def find_scenario(path_or_name: str | Path) -> Path:
+    """A scenario file: an existing path, else a built-in scenario by name ('baseline' or
+    'baseline.yaml'). Raises ScenarioError (one line, listing the built-in names) if neither."""
+    p = Path(path_or_name)
+    if p.is_file():
+        return p
+    if p.exists():
+        raise ScenarioError(tr(f"{p} : n'est pas un fichier ; donnez un fichier de scénario YAML",
+                               f"{p}: is not a file; give a scenario YAML file"))
+    name = str(path_or_name)
+    if "/" not in name and "\\" not in name:
+        b = builtin(name)
+        if b.is_file():
+            return b
+    available = ", ".join(builtin_names()) or tr("aucun", "none")
+    raise ScenarioError(tr(f"{name} : fichier de scénario introuvable, et pas un scénario intégré "
+                           f"(intégrés : {available})",
+                           f"{name}: scenario file not found, and not a built-in scenario "
+                           f"(built-in: {available})"))
+
+
+def builtin_names() -> list[str]:
+    """Names of the built-in scenarios, sorted."""
+    return sorted(f.stem for f in SCENARIO_DIR.glob("*.yaml"))
+
+
+# ------------------------------------------------------------------------------------- overrides
+def _split_key(key: str) -> list[str | int]:
+    """'works.0.demolish' or 'works[0].demolish' -> ['works', 0, 'demolish']."""
+    parts: list[str | int] = []
+    for part in key.replace("[", ".").replace("]", "").split("."):
+        if part == "":
+            raise ValueError(key)
+        parts.append(int(part) if part.isdigit() else part)
+    return parts
+
+
+def apply_overrides(raw: dict, overrides: dict, label: str = "overrides") -> dict:
+    """The raw scenario with overrides applied: nested mappings merge as in `extends:`, dotted keys
+    set one field (creating the mappings on the way; an integer part indexes an existing list)."""
+    out = dict(raw)
+    for key, value in overrides.items():
+        if not isinstance(key, str):
+            raise ScenarioError(f"{label} {key!r}: " + tr("un nom de champ est un texte",
+                                                         "a field name is a text"))
+        try:
+            parts = _split_key(key)
+        except ValueError:
+            raise ScenarioError(f"{label} {key}: " + tr(
+                "nom de champ mal formé ; écrivez par ex. rents.single_rent.start",
+                "malformed field name; write e.g. rents.single_rent.start")) from None
+        if len(parts) == 1 and isinstance(value, dict) and isinstance(out.get(key), dict):
+            out[key] = deep_merge(out[key], value)
+            continue
+        out = _set_path(out, parts, value, key, label)
+    return out
+
+
+def _set_path(node, parts: list, value, key: str, label: str):
+    """A copy of node with the value at parts (copies along the path; the rest is shared)."""
+    head, rest = parts[0], parts[1:]
+    if isinstance(head, int):
+        if not isinstance(node, list) or not -len(node) <= head < len(node):
+            n = len(node) if isinstance(node, list) else 0
+            raise ScenarioError(f"{label} {key}: " + tr(
+                f"pas d'élément {head} ici (la liste en a {n})",
+                f"no item {head} here (the list has {n})"))
+        out = list(node)
+    else:
+        if node is None:
+            node = {}
+        if not isinstance(node, dict):
+            raise ScenarioError(f"{label} {key}: " + tr(
+                f"'{head}' : le champ au-dessus n'est pas un ensemble de champs",
+                f"'{head}': the field above is not a mapping of fields"))
+        out = dict(node)
+    if rest:
+        child = out[head] if (isinstance(head, int) or head in out) else None
+        out[head] = _set_path(child, rest, value, key, label)
+    elif isinstance(value, dict) and isinstance(out.get(head) if isinstance(out, dict) else out[head], dict):
+        out[head] = deep_merge(out[head], value)
+    else:
+        out[head] = value
+    return out
+
+
+def _dotted(parts) -> str:
+    return ".".join(str(p) for p in parts)
+
+
+def _blame_overrides(e: ScenarioError, path: Path, overrides: dict, label: str) -> ScenarioError:
+    """Problems on an overridden field name the override (`--set key=value`), not the file."""
+    keys = [(k, _dotted(_split_key(k)) if isinstance(k, str) else str(k), v) for k, v in overrides.items()]
+    prefix = f"{path}: "
+
+    def blame(line: str) -> str:
+        if not line.startswith(prefix):
+            return line
+        rest = line[len(prefix):]
+        field = rest.split(":", 1)[0].replace("[", ".").replace("]", "")
+        for k, dk, v in keys:
+            if field == dk or dk.startswith(field + ".") or field.startswith(dk + "."):
+                shown = v if isinstance(v, str) else json.dumps(v, ensure_ascii=False, default=str)
+                return f"{path} ({label} {k}={shown}): {rest}"
+        return line
+
+    problems = [blame(p) for p in e.problems]
+    first = blame(str(e))
+    return ScenarioError(first, problems)
 
 
 def validate_raw(raw: dict, path: Path | str = "<scenario>") -> Scenario:
@@ -105,12 +241,14 @@ def validate_raw(raw: dict, path: Path | str = "<scenario>") -> Scenario:
         try:
             ScoringGrid.model_validate(grid)
         except ValidationError as e:
-            raise ScenarioError(format_validation_error(e, gpath, ScoringGrid)) from None
+            raise ScenarioError(format_validation_error(e, gpath, ScoringGrid),
+                                validation_problems(e, gpath, ScoringGrid)) from None
         raw = deep_merge(raw, {"allocation": {"scoring": grid, "scoring_file": None}})
     try:
         return Scenario.model_validate(raw)
     except ValidationError as e:
-        raise ScenarioError(format_validation_error(e, path, Scenario)) from None
+        raise ScenarioError(format_validation_error(e, path, Scenario),
+                            validation_problems(e, path, Scenario)) from None
 
 
 def _model_at(model: type[BaseModel], loc: tuple) -> type[BaseModel] | None:
@@ -149,35 +287,82 @@ def _unwrap(ann, typing):
 
 
 def format_validation_error(e: ValidationError, path, root: type[BaseModel]) -> str:
-    """One line: file, dotted field, what is wrong and what is allowed."""
-    err = e.errors()[0]
+    """One line: file, dotted field, what is wrong and what is allowed (the first problem, and how
+    many more there are)."""
+    lines = validation_problems(e, path, root)
+    n = len(lines) - 1
+    extra = tr(f" (et {n} autre{'s' if n > 1 else ''} problème{'s' if n > 1 else ''})",
+               f" (and {n} more problem{'s' if n > 1 else ''})") if n else ""
+    return lines[0] + extra
+
+
+def validation_problems(e: ValidationError, path, root: type[BaseModel]) -> list[str]:
+    """Every problem of a validation error, one line each: file, dotted field, what is wrong."""
+    return [_problem(err, path, root) for err in e.errors()]
+
+
+def _problem(err: dict, path, root: type[BaseModel]) -> str:
     loc = tuple(err.get("loc", ()))
     # tagged-union members appear in loc by their tag; drop them from the user's view
     shown = [p for p in loc if not (isinstance(p, str) and p in _UNION_TAGS)]
-    field = "".join(f"[{p}]" if isinstance(p, int) else f".{p}" for p in shown).lstrip(".") or "(top level)"
+    field = "".join(f"[{p}]" if isinstance(p, int) else f".{p}" for p in shown).lstrip(".") \
+        or tr("(premier niveau)", "(top level)")
     typ = err.get("type", "")
     given = err.get("input")
+    ctx = err.get("ctx") or {}
+    tags = ", ".join(sorted(_UNION_TAGS))
+    got = f" ({tr('reçu', 'got')} {given!r})" if given is not None and not isinstance(given, (dict, list)) \
+        else ""
     if typ == "extra_forbidden":
         parent = _model_at(root, loc[:-1])
-        allowed = ", ".join(parent.model_fields) if parent else "see docs/parameters.md"
-        msg = f"unknown field '{loc[-1]}'; allowed here: {allowed}"
+        allowed = ", ".join(parent.model_fields) if parent else "docs/parameters.md"
+        msg = tr(f"champ inconnu '{loc[-1]}' ; champs permis ici : {allowed}",
+                 f"unknown field '{loc[-1]}'; allowed here: {allowed}")
     elif typ == "missing":
-        msg = "is required but missing; add it"
+        msg = tr("obligatoire mais absent ; ajoutez-le", "is required but missing; add it")
     elif typ == "literal_error":
-        msg = f"'{given}' is not allowed; {err['msg'].replace('Input should be', 'use')}"
+        msg = tr(f"'{given}' n'est pas permis ; valeurs possibles : {ctx.get('expected', '')}",
+                 f"'{given}' is not allowed; use {ctx.get('expected', '')}")
     elif typ == "union_tag_invalid":
-        msg = f"unknown type '{given.get('type') if isinstance(given, dict) else given}'; use one of " \
-              f"{', '.join(sorted(_UNION_TAGS))}"
+        t = given.get("type") if isinstance(given, dict) else given
+        msg = tr(f"type inconnu '{t}' ; valeurs possibles : {tags}", f"unknown type '{t}'; use one of {tags}")
     elif typ == "union_tag_not_found":
-        msg = f"needs a 'type:' field, one of {', '.join(sorted(_UNION_TAGS))}"
+        msg = tr(f"il faut un champ 'type:', parmi {tags}", f"needs a 'type:' field, one of {tags}")
     elif typ == "value_error":
         msg = str(err["msg"]).removeprefix("Value error, ")
+        msg = tr(_VALUE_ERRORS_FR.get(msg, msg), msg)
+    elif typ in _BOUNDS:
+        op, key = _BOUNDS[typ]
+        msg = tr(f"doit être {op} {ctx.get(key)}", err["msg"].replace("Input should be", "must be")) + got
+    elif typ in _TYPES:
+        msg = tr(_TYPES[typ], err["msg"].replace("Input should be", "must be")) + got
     else:
-        m = err["msg"].replace("Input should be", "must be")
-        msg = f"{m} (got {given!r})" if given is not None and not isinstance(given, (dict, list)) else m
-    extra = f" (and {len(e.errors()) - 1} more problem{'s' if len(e.errors()) > 2 else ''})" \
-        if len(e.errors()) > 1 else ""
-    return f"{path}: {field}: {msg}{extra}"
+        msg = err["msg"].replace("Input should be", "must be") + got
+    if not shown and typ == "value_error":     # a whole-scenario rule: its message names the field
+        return f"{path}: {msg}"
+    return f"{path}: {field}: {msg}"
+
+
+_VALUE_ERRORS_FR = {   # French wording of the schema's common rule messages
+    "a date is written 'YYYY-MM' or as a year, e.g. '2028-01' or 2028":
+        "une date s'écrit 'AAAA-MM' ou comme une année, par ex. '2028-01' ou 2028",
+    "the month of a date must be 01 to 12": "le mois d'une date va de 01 à 12",
+    "at least one reservation holder is needed": "il faut au moins un réservataire",
+    "one holder must be of kind 'landlord' (it takes what others cannot fill)":
+        "un réservataire doit être de type 'landlord' (il prend ce que les autres ne pourvoient pas)",
+    "give either scoring or scoring_file, not both": "donnez scoring ou scoring_file, pas les deux",
+}
+_BOUNDS = {"greater_than_equal": ("≥", "ge"), "greater_than": (">", "gt"),
+           "less_than_equal": ("≤", "le"), "less_than": ("<", "lt")}
+_TYPES = {   # French wording of pydantic's type errors (English keeps pydantic's own)
+    "int_parsing": "doit être un nombre entier", "int_type": "doit être un nombre entier",
+    "int_from_float": "doit être un nombre entier", "float_parsing": "doit être un nombre",
+    "float_type": "doit être un nombre", "bool_parsing": "doit être true ou false",
+    "bool_type": "doit être true ou false", "string_type": "doit être un texte",
+    "list_type": "doit être une liste", "dict_type": "doit être un ensemble de champs",
+    "model_type": "doit être un ensemble de champs", "model_attributes_type": "doit être un ensemble de champs",
+    "finite_number": "doit être un nombre fini",
+}
 
 
 def _tag_models() -> dict[str, type[BaseModel]]:

@@ -593,6 +593,20 @@ class ObservationSpec(Strict):
 # ------------------------------------------------------------------------------------------- scenario
 
 
+def _not_in_territory(kind: str, name: str, valid) -> str:
+    """'residence X is not in the territory', with the closest names and the list of valid ones."""
+    import difflib
+
+    from .fmt import tr
+    valid = sorted(valid)
+    close = difflib.get_close_matches(name, valid, n=1, cutoff=0.6)
+    hint = tr(f" ; vouliez-vous dire '{close[0]}' ?", f"; did you mean '{close[0]}'?") if close else ""
+    shown = ", ".join(valid[:40]) + (", …" if len(valid) > 40 else "")
+    kind_fr = {"residence": "la résidence", "neighbourhood": "le quartier"}.get(kind, kind)
+    return tr(f"{kind_fr} '{name}' n'existe pas dans le territoire{hint} (noms valides : {shown})",
+              f"{kind} '{name}' is not in the territory{hint} (valid names: {shown})")
+
+
 class Scenario(Strict):
     """A whole scenario file (after `extends:` has been merged)."""
 
@@ -616,7 +630,7 @@ class Scenario(Strict):
         for i, w in enumerate(self.works):
             where = f"works[{i}] ({w.type})"
             if getattr(w, "residence", None) is not None and w.residence not in res:
-                raise ValueError(f"{where}: residence '{w.residence}' is not in the territory")
+                raise ValueError(f"{where}: {_not_in_territory('residence', w.residence, res)}")
             if getattr(w, "neighbourhood", None) is not None and w.neighbourhood not in nb:
                 raise ValueError(f"{where}: neighbourhood '{w.neighbourhood}' is not in the territory "
                                  f"({', '.join(nb)})")
@@ -632,10 +646,10 @@ class Scenario(Strict):
                                      f"in the territory ({', '.join(nb)})")
         for r in self.allocation.mix_rules.target_residences:
             if r not in res:
-                raise ValueError(f"allocation.mix_rules.target_residences: residence '{r}' is not in "
-                                 "the territory")
+                raise ValueError("allocation.mix_rules.target_residences: "
+                                 + _not_in_territory("residence", r, res))
         for r in (self.allocation.scoring.mix_target_residences if self.allocation.scoring else []):
             if r not in res:
-                raise ValueError(f"allocation.scoring.mix_target_residences: residence '{r}' is not in "
-                                 "the territory")
+                raise ValueError("allocation.scoring.mix_target_residences: "
+                                 + _not_in_territory("residence", r, res))
         return self

@@ -71,16 +71,16 @@ def test_validate_ok_and_errors(tmp_path):
 
 
 @pytest.mark.parametrize("args, needle", [
-    (("run", "no_such_scenario"), "not found"),
+    (("run", "no_such_scenario"), "introuvable"),
     (("run", "baseline", "--years", "0"), "--years"),
     (("run", "baseline", "--seed", "abc"), "--seed"),
-    (("frobnicate",), "invalid choice"),
+    (("frobnicate",), "choix invalide"),
 ])
 def test_user_errors_are_one_line_exit_2(args, needle):
     r = cli(*args)
     assert r.returncode == 2
     lines = [l for l in r.stderr.splitlines() if l.strip()]
-    assert len(lines) == 1 and lines[0].startswith("peuplement: error:") and needle in lines[0]
+    assert len(lines) == 1 and lines[0].startswith("peuplement: erreur :") and needle in lines[0]
     assert "Traceback" not in r.stderr
 
 
