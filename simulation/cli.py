@@ -315,11 +315,12 @@ HEADLINES_EN = {
 
 
 def _metric_cells(metric: str):
-    """(level, effect) formatters of a compare metric: shares in % and points, others as numbers."""
+    """(level, effect, band bound) formatters of a compare metric: shares in % and differences in
+    points, other metrics as numbers."""
     if "share" in metric or "rate" in metric:
-        return pct, (lambda v: signed(v, pct=True))
+        return pct, (lambda v: signed(v, pct=True)), (lambda v: signed(100 * v, 1))
     d = 1 if metric == "wait_months_median" else 0
-    return (lambda v: num(v, d)), (lambda v: signed(v, d))
+    return (lambda v: num(v, d)), (lambda v: signed(v, d)), (lambda v: signed(v, d))
 
 
 def _compare(scenarios: list[str], seeds: int, years: int | None, from_year: int | None,
@@ -371,14 +372,14 @@ def _compare(scenarios: list[str], seeds: int, years: int | None, from_year: int
         rows = eff[eff["metric"] == metric].set_index("scenario")
         if rows.empty:
             continue
-        level, effect = _metric_cells(metric)
+        level, effect, bound = _metric_cells(metric)
         cells = [level(rows.loc[names[0], "mean"])]
         for n in names[1:]:
             r = rows.loc[n]
             if r["effect"] != r["effect"]:      # no baseline value (e.g. no rehousing): show the level
                 cells.append(f"{level(r['mean'])} {tr('(niveau)', '(level)')}")
                 continue
-            cells.append(f"{effect(r['effect'])} [{effect(r['effect_p05'])} ; {effect(r['effect_p95'])}]")
+            cells.append(f"{effect(r['effect'])} [{bound(r['effect_p05'])} ; {bound(r['effect_p95'])}]")
         t.add_row(tr(label, HEADLINES_EN.get(metric, metric)), *cells)
     console.print(t)
     if out is not None:

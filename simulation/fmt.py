@@ -82,6 +82,7 @@ def signed(v, decimals: int | None = None, pct: bool = False, lang: str | None =
         return _na(lang)
     x = 100 * float(v) if pct else float(v)
     d = (1 if pct else 0) if decimals is None else decimals
+    x = round(x, d) + 0.0          # no "-0,0": a difference that rounds to zero is +0
     s = _localise(f"{x:+,.{d}f}", lang)
     return s + (" pts" if pct else "")
 
