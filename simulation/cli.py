@@ -20,9 +20,7 @@ import sys
 import time
 from pathlib import Path
 
-from . import __version__
 from .fmt import LANGS, get_lang, num, pct, set_lang, signed, tr
-from .scenario import ScenarioError, builtin, find_scenario, load_scenario
 
 PROG = "peuplement"
 
@@ -71,6 +69,18 @@ def _argparse_words(text: str) -> str:
     return _ARGPARSE_FR.get(text, text) if get_lang() == "fr" else text
 
 
+class _Version(argparse.Action):
+    """--version: the installed package's version, looked up only when asked."""
+
+    def __init__(self, option_strings, dest, help=None):
+        super().__init__(option_strings, dest, nargs=0, help=help)
+
+    def __call__(self, parser, namespace, values, option_string=None):
+        from . import __version__
+        print(f"{PROG} {__version__}")
+        parser.exit()
+
+
 def _int_at_least(low: int):
     def parse(text: str) -> int:
         try:
@@ -109,7 +119,7 @@ def build_parser() -> argparse.ArgumentParser:
     p = _Parser(prog=PROG, description=T(
         "Simulation des trajectoires résidentielles dans le parc social (modèle multi-agents).",
         "Simulation of residential trajectories in social housing (agent-based model)."))
-    p.add_argument("--version", action="version", version=f"{PROG} {__version__}",
+    p.add_argument("--version", action=_Version,
                    help=T("affiche la version et quitte", "show the version and exit"))
     p.add_argument("--lang", type=_lang_arg, default=get_lang(), metavar="{fr,en}",
                    help=T("langue des messages, de l'aide et des résumés (défaut : fr)",
@@ -190,6 +200,8 @@ def parse_sets(items: list[str]) -> dict:
 
 def _load(scenario: str | Path, sets: dict, run: dict | None = None):
     """Load a scenario with `--set` overrides then --seed/--years; errors name `--set`."""
+    from .scenario import load_scenario
+
     overrides = dict(sets)
     for k, v in (run or {}).items():
         overrides[f"run.{k}"] = v
@@ -230,6 +242,8 @@ def _prepare_out(out: str | None, name: str, seed: int) -> Path:
 def _run(scenario: str | Path, seed: int | None, years: int | None, out: str | None, quiet: bool,
          sets: dict | None = None) -> int:
     from rich.console import Console
+
+    from .scenario import find_scenario
 
     console = Console()
     path = find_scenario(scenario)
@@ -330,6 +344,8 @@ def _compare(scenarios: list[str], seeds: int, years: int | None, from_year: int
     from rich.console import Console
     from rich.table import Table
 
+    from .scenario import find_scenario
+
     if len(scenarios) < 2:
         raise UserError(tr("compare attend une référence et au moins une variante",
                            "compare needs a baseline and at least one variant"))
@@ -389,6 +405,9 @@ def _compare(scenarios: list[str], seeds: int, years: int | None, from_year: int
 
 def _validate(files: list[str]) -> int:
     """Every problem of every file, one line each; warnings do not fail the file."""
+    from .checks import scenario_warnings
+    from .scenario import ScenarioError, load_scenario
+
     failed = 0
     for f in files:
         try:
@@ -398,8 +417,6 @@ def _validate(files: list[str]) -> int:
                 print(f"{tr('ERREUR', 'ERROR')} {problem}", file=sys.stderr)
             failed += 1
             continue
-        from .checks import scenario_warnings
-
         warnings = scenario_warnings(sc)
         t = sc.territory
         n_res = sum(len(n.residences) for n in t.neighbourhoods)
@@ -435,7 +452,16 @@ def main(argv: list[str] | None = None) -> int:
     saved = argparse._
     argparse._ = _argparse_words     # argparse looks its words up through this module global
     try:
-        args = build_parser().parse_args(argv)
+        return _dispatch(build_parser().parse_args(argv))
+    finally:
+        argparse._ = saved
+        set_lang(previous)
+
+
+def _dispatch(args: argparse.Namespace) -> int:
+    from .scenario import ScenarioError, builtin
+
+    try:
         if args.command == "run":
             return _run(args.scenario, args.seed, args.years, args.out, args.quiet, parse_sets(args.sets))
         if args.command == "demo":
@@ -449,9 +475,6 @@ def main(argv: list[str] | None = None) -> int:
         _fail(str(e))
     except KeyboardInterrupt:
         _fail(tr("interrompu", "interrupted"), 130)
-    finally:
-        argparse._ = saved
-        set_lang(previous)
     return 0
 
 
