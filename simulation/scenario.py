@@ -231,12 +231,15 @@ def validate_raw(raw: dict, path: Path | str = "<scenario>") -> Scenario:
     alloc = raw.get("allocation")
     if isinstance(alloc, dict) and alloc.get("scoring_file"):
         if alloc.get("scoring") is not None:
-            raise ScenarioError(f"{path}: allocation: give either scoring or scoring_file, not both")
+            raise ScenarioError(f"{path}: allocation: " + tr("donnez scoring ou scoring_file, pas les deux",
+                                                              "give either scoring or scoring_file, not both"))
         gpath = Path(alloc["scoring_file"])
         if not gpath.is_file():
-            raise ScenarioError(f"{path}: allocation.scoring_file: grid file '{gpath}' not found; give a "
-                                "path relative to the scenario file that names it (shipped grids are in "
-                                f"{SCENARIO_DIR / 'scoring'})")
+            raise ScenarioError(f"{path}: allocation.scoring_file: " + tr(
+                f"grille '{gpath}' introuvable ; donnez un chemin relatif au fichier de scénario qui la "
+                f"nomme (grilles fournies dans {SCENARIO_DIR / 'scoring'})",
+                f"grid file '{gpath}' not found; give a path relative to the scenario file that names it "
+                f"(shipped grids are in {SCENARIO_DIR / 'scoring'})"))
         grid = _read_yaml(gpath, "scoring grid")
         try:
             ScoringGrid.model_validate(grid)
