@@ -145,10 +145,12 @@ def test_console_script_help_is_fast():
     elapsed = time.perf_counter() - t
     assert r.returncode == 0 and "utilisation : peuplement" in r.stdout and "Traceback" not in r.stderr
     probe = subprocess.run([sys.executable, "-c", "import sys, simulation.cli; "
-                            "print(sorted(m for m in ('mesa', 'simulation.model', 'pandas') if m in sys.modules))"],
+                            "print(sorted(m for m in ('mesa', 'simulation.model', 'pandas', 'pydantic') if m in sys.modules))"],
                            capture_output=True, text=True, cwd=ROOT)
     assert probe.stdout.strip() == "[]", probe.stdout + probe.stderr
-    assert elapsed < 5, f"peuplement --help took {elapsed:.1f} s"   # ~0.3 s on an idle machine
+    assert elapsed < 5, f"peuplement --help took {elapsed:.1f} s"   # ~0.15 s on an idle machine
+    r = cli("--version")
+    assert r.returncode == 0 and re.fullmatch(r"peuplement \S+\n", r.stdout), r.stdout
 
 
 def test_french_numbers_in_the_run_summary(two_runs):
