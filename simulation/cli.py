@@ -273,8 +273,9 @@ def _run(scenario: str | Path, seed: int | None, years: int | None, out: str | N
             model.run(progress=lambda month: bar.update(task, completed=month))
     else:
         if not quiet:
-            console.print(tr(f"Simulation de « {sc.name} » (graine {model.seed}, {sc.run.years} an{'s' if sc.run.years > 1 else ''})…",
-                             f"Running '{sc.name}' (seed {model.seed}, {sc.run.years} years)…"))
+            n = sc.run.years
+            console.print(tr(f"Simulation de « {sc.name} » (graine {model.seed}, {n} an{'s' if n > 1 else ''})…",
+                             f"Running '{sc.name}' (seed {model.seed}, {n} year{'s' if n > 1 else ''})…"))
         model.run()
     timings["run"] = time.perf_counter() - t
 

@@ -145,9 +145,9 @@ def _num(v: float, decimals: int = 0) -> str:
 
 def summary(model, indicators: pd.DataFrame | None = None) -> list[tuple[str, str]]:
     """Headline figures of a run as (label, formatted value), in the current language (simulation.fmt):
-    the last full year's flows,
-    vacancy, tension, refusals and legal indicators; Q1 shares of tenants in and outside QPV and the
-    dissimilarity index at the start (month 0, 1 January of the first year) and at the end."""
+    the last full year's flows, vacancy, tension, refusals and legal indicators; Q1 shares of tenants
+    in and outside QPV and the dissimilarity index at the start (month 0, 1 January of the first
+    year) and at the end."""
     df = model.indicators() if indicators is None else indicators
     needed = ("allocations", "turnover_rate", "vacancy_rate", "applications_per_allocation", "refusal_rate",
               "q1_share_allocations_outside_qpv", "q2q4_share_allocations_in_qpv",
@@ -173,8 +173,10 @@ def summary(model, indicators: pd.DataFrame | None = None) -> list[tuple[str, st
     if len(years):
         ym = int(years.max())
         y = model.sc.run.start_year + ym // 12 - 1
-        rows.append((tr(f"Attributions en {y}", f"Allocations in {y}"), _num(one("allocations", "year", "territory", ym))))
-        rows.append((tr(f"Taux de rotation {y}", f"Turnover rate {y}"), _pct(one("turnover_rate", "year", "territory", ym))))
+        rows.append((tr(f"Attributions en {y}", f"Allocations in {y}"),
+                     _num(one("allocations", "year", "territory", ym))))
+        rows.append((tr(f"Taux de rotation {y}", f"Turnover rate {y}"),
+                     _pct(one("turnover_rate", "year", "territory", ym))))
         vac = pick("vacancy_rate", "month", "territory")
         vac = vac.loc[(vac["month"] > ym - 12) & (vac["month"] <= ym), "value"]
         rows.append((tr(f"Taux de vacance {y} (moyenne mensuelle)", f"Vacancy rate {y} (monthly mean)"),
@@ -182,7 +184,8 @@ def summary(model, indicators: pd.DataFrame | None = None) -> list[tuple[str, st
         for ind, show in (("applications_per_allocation", lambda v: _num(v, 1)), ("refusal_rate", _pct),
                          ("q1_share_allocations_outside_qpv", _pct), ("q2q4_share_allocations_in_qpv", _pct),
                          ("priority_share_allocations", _pct)):
-            rows.append((f"{label(ind, fmt.get_lang(), short=True)} {y}", show(one(ind, "year", "territory", ym))))
+            rows.append((f"{label(ind, fmt.get_lang(), short=True)} {y}",
+                         show(one(ind, "year", "territory", ym))))
     last = int(df["month"].max()) if len(df) else 0
     y0 = model.sc.run.start_year
     when = tr(f"début {y0} → fin {y0 + last // 12 - 1}", f"start {y0} → end {y0 + last // 12 - 1}") \
@@ -190,10 +193,12 @@ def summary(model, indicators: pd.DataFrame | None = None) -> list[tuple[str, st
     for scale, name in (("qpv", tr("en QPV", "in QPV")), ("outside_qpv", tr("hors QPV", "outside QPV"))):
         v0 = one("q1_share_tenants", "month", scale, 0)
         v1 = one("q1_share_tenants", "month", scale, last)
-        rows.append((f"{label('q1_share_tenants', fmt.get_lang(), short=True)} {name}, {when}", f"{_pct(v0)} → {_pct(v1)}"))
+        rows.append((f"{label('q1_share_tenants', fmt.get_lang(), short=True)} {name}, {when}",
+                     f"{_pct(v0)} → {_pct(v1)}"))
     d0 = one("dissimilarity_q1", "month", "neighbourhood", 0, terr)
     d1 = one("dissimilarity_q1", "month", "neighbourhood", last, terr)
-    rows.append((f"{label('dissimilarity_q1', fmt.get_lang(), short=True)}, {when}", f"{_num(d0, 3)} → {_num(d1, 3)}"))
+    rows.append((f"{label('dissimilarity_q1', fmt.get_lang(), short=True)}, {when}",
+                 f"{_num(d0, 3)} → {_num(d1, 3)}"))
     n_re = len(model.rehousing.log.get("household", []))
     if n_re:
         rows.append((label("rehoused", fmt.get_lang(), short=True), _num(n_re)))
