@@ -359,6 +359,13 @@ def _compare(scenarios: list[str], seeds: int, years: int | None, from_year: int
                            "two scenarios have the same name; give each variant its own name: field"))
     for sc in loaded:
         _print_warnings(sc)
+    same = {"name", "description"}
+    for sc in loaded[1:]:
+        if sc.model_dump(exclude=same) == loaded[0].model_dump(exclude=same):
+            _warn(tr(f"« {sc.name} » ne diffère de « {names[0]} » que par son nom : son effet sera nul ; "
+                     "vérifiez le fichier de la variante",
+                     f"'{sc.name}' differs from '{names[0]}' only by its name: its effect will be nil; "
+                     "check the variant's file"))
     from .compare import HEADLINES, compare, effects
 
     console = Console()

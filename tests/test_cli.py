@@ -100,14 +100,19 @@ def test_compare_prints_effects(tmp_path):
     assert set(table["scenario"]) == {"baseline", "single_rent"} and set(table["seed"]) == {1, 2}
 
 
-def test_compare_set_applies_to_every_scenario_and_warns_of_late_levers():
-    """--set is validated before any run, like the files; a lever after the horizon is reported."""
+def test_compare_set_applies_to_every_scenario_and_warns_of_late_levers(tmp_path):
+    """--set is validated before any run, like the files; a lever after the horizon, or a variant
+    that does not differ from the baseline, is reported."""
     r = cli("compare", "baseline", "single_rent", "--years", "1", "--set", "rents.indexation=high")
     assert r.returncode == 2 and "--set rents.indexation=high" in r.stderr and "Traceback" not in r.stderr
-    r = cli("compare", "baseline", "single_rent", "--seeds", "1", "--years", "1", "--workers", "1",
+    same = tmp_path / "same.yaml"
+    same.write_text("extends: baseline\nname: same\n", encoding="utf-8")
+    r = cli("compare", "baseline", "single_rent", str(same), "--seeds", "1", "--years", "1", "--workers", "1",
             "--set", "rents.indexation=0.02")
     assert r.returncode == 0, r.stderr
-    assert "avertissement : rents.single_rent.start: 2027-01" in r.stderr, r.stderr
+    warn = [l for l in r.stderr.splitlines() if l.startswith("peuplement: avertissement :")]
+    assert len(warn) == 2, r.stderr
+    assert "rents.single_rent.start: 2027-01" in warn[0] and "« same »" in warn[1], r.stderr
 
 
 # ------------------------------------------------------------------------------- help, language
