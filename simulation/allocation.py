@@ -332,6 +332,7 @@ class Allocator:
         o["month"].append(month); o["dwelling"].append(d); o["household"].append(h)
         o["holder"].append(k); o["rank"].append(rank + 1); o["p_refuse"].append(p_ref)
         o["accepted"].append(accepted); o["advertised"].append(advertised)
+        self.model.log.note_offer(h)
 
     def _allocate(self, h, d, pool, p, rent_m2, rc, burden, k, rank, n_cands, advertised, in_qpv, nb, res):
         m = self.model

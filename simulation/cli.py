@@ -64,6 +64,9 @@ def build_parser() -> argparse.ArgumentParser:
     r.add_argument("--out", metavar="DIR", help="output folder (default outputs/<name>-seed<N>-<date>)")
     r.add_argument("--quiet", action="store_true",
                    help="no progress bar nor summary table (the output folder is still printed)")
+    r.add_argument("--format", choices=("parquet", "csv"), default="parquet",
+                   help="csv: also write every table as a French-spreadsheet CSV (; and decimal comma) "
+                        "in csv/")
 
     d = sub.add_parser("demo", help="run the built-in baseline scenario")
     d.add_argument("--out", metavar="DIR", help="output folder (default outputs/<name>-seed<N>-<date>)")
@@ -107,7 +110,8 @@ def _prepare_out(out: str | None, name: str, seed: int) -> Path:
     return path
 
 
-def _run(scenario: str | Path, seed: int | None, years: int | None, out: str | None, quiet: bool) -> int:
+def _run(scenario: str | Path, seed: int | None, years: int | None, out: str | None, quiet: bool,
+         csv: bool = False) -> int:
     from rich.console import Console
 
     console = Console()
@@ -141,7 +145,7 @@ def _run(scenario: str | Path, seed: int | None, years: int | None, out: str | N
 
     indicators = model.indicators()
     try:
-        write_run(model, out_dir, timings, str(path), indicators=indicators)
+        write_run(model, out_dir, timings, str(path), indicators=indicators, csv=csv)
     except OSError as e:
         raise UserError(f"cannot write outputs to {out_dir}: {e.strerror or e}") from None
 
@@ -236,7 +240,8 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
         if args.command == "run":
-            return _run(args.scenario, args.seed, args.years, args.out, args.quiet)
+            return _run(args.scenario, args.seed, args.years, args.out, args.quiet,
+                        csv=args.format == "csv")
         if args.command == "demo":
             return _run(builtin("baseline"), None, None, args.out, args.quiet)
         if args.command == "validate":

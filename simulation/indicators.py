@@ -394,6 +394,7 @@ class Observer:
         put("territory", areas_t, "applications_per_allocation", vals[1:2])
         put("territory", areas_t, "pending_applications", vals[2:3])
         put("territory", areas_t, "refusal_rate", vals[3:4])
+        pending_by_kind(self)
 
         n_lettable = T[self._LETTABLE]
         self.latest = {
@@ -459,6 +460,7 @@ class Observer:
         m.year_exits = 0
         if O["month"].size:
             self.emit("territory", name, "refusal_rate", 1.0 - O["accepted"].astype(bool).mean(), y)
+        refusal_rates_by_area(self, O, y)
         pending = int(np.count_nonzero(m.households.applying))
         self.emit("territory", name, "applications_per_allocation", pending / n if n else np.nan, y)
         self.fragility(tenants)
@@ -522,3 +524,47 @@ class Observer:
         self.emit("territory", name, "rehoused_other_landlord_share", np.mean(L["other_landlord"]), period)
         change = np.asarray(L["remaining_cost_after"]) - np.asarray(L["remaining_cost_before"])
         self.emit("territory", name, "rehoused_remaining_cost_change", float(np.median(change)), period)
+
+
+# ------------------------------------------------------------- demand stock and refusals by area
+def pending_by_kind(obs: Observer) -> None:
+    """Pending applicants at the end of the month (a stock; their total is pending_applications),
+    split by kind: external applicants, sitting tenants asking for a transfer, and priority
+    households among all of them."""
+    hh = obs.model.households
+    app = np.flatnonzero(hh.applying)
+    tenant = hh.dwelling[app] >= 0
+    vals = np.array([np.count_nonzero(~tenant), np.count_nonzero(tenant),
+                     np.count_nonzero(hh.priority[app])], float)
+    name = obs.model.territory.name
+    for i, ind in enumerate(("pending_applicants_external", "pending_transfer_requests",
+                             "pending_applicants_priority")):
+        obs.emit("territory", name, ind, vals[i:i + 1])
+
+
+def refusal_rates_by_area(obs: Observer, offers: dict[str, np.ndarray], period: str) -> None:
+    """Share of offers refused over the period, by where the dwelling offered is: QPV, outside QPV,
+    each neighbourhood and (when residences are observed) each residence; NaN where no offer was
+    made. Same definition as the territory's refusal_rate (and, like it, absent without offers)."""
+    m = obs.model
+    terr = m.territory
+    d = np.asarray(offers["dwelling"], np.int64)
+    if d.size == 0:
+        return
+    refused = ~np.asarray(offers["accepted"], bool)
+    res = m.dwellings.residence[d].astype(np.intp)
+    nb = terr.res_nbhd[res].astype(np.intp)
+    qpv = terr.nb_qpv[nb]
+
+    def rate(groups, n):
+        made = np.bincount(groups, minlength=n)
+        ref = np.bincount(groups, weights=refused, minlength=n)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            return np.where(made > 0, ref / np.maximum(made, 1), np.nan)
+
+    both = rate(qpv.astype(np.intp), 2)
+    obs.emit("qpv", "qpv", "refusal_rate", both[1], period)
+    obs.emit("outside_qpv", "outside_qpv", "refusal_rate", both[0], period)
+    obs.emit("neighbourhood", terr.nb_names, "refusal_rate", rate(nb, terr.n_nbhd), period)
+    if m.sc.observation.residence_scale:
+        obs.emit("residence", terr.res_names, "refusal_rate", rate(res, terr.n_res), period)

@@ -158,8 +158,8 @@ class HousingModel(mesa.Model):
         return df
 
     def offers(self):
-        import pandas as pd
-        return pd.DataFrame(self.allocator.offer_log)
+        from .tables import offers_frame
+        return offers_frame(self)
 
     def events(self):
         return self.log.frame()

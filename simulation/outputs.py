@@ -2,7 +2,8 @@
 summary.
 
 Reproducibility: for the same seed every file is byte-identical except manifest.json, the only file
-holding a timestamp and timings. Parquet files are written with pyarrow, without the pandas index.
+holding a timestamp and timings. Parquet files are written with pyarrow, without the pandas index,
+each column carrying its description and unit (simulation/tables.py, listed in docs/outputs.md).
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from . import tables as _tables
 from . import trajectories
 from .labels import label
 from .scenario import scenario_to_yaml
@@ -40,20 +42,22 @@ def _version(dist: str) -> str:
         return "unknown"
 
 
-def write_parquet(df: pd.DataFrame, path: Path) -> Path:
-    """Write a DataFrame deterministically (pyarrow, no index)."""
-    table = pa.Table.from_pandas(df, preserve_index=False)
-    pq.write_table(table, path, **PARQUET_OPTIONS)
+def write_parquet(df: pd.DataFrame, path: Path, table: str | None = None) -> Path:
+    """Write a DataFrame deterministically (pyarrow, no index); with `table`, the columns carry
+    their descriptions and units from simulation/tables.py."""
+    t = _tables.to_arrow(table, df) if table else pa.Table.from_pandas(df, preserve_index=False)
+    pq.write_table(t, path, **PARQUET_OPTIONS)
     return path
 
 
 def rehousing_frame(model) -> pd.DataFrame:
-    """The renewal rehousing log with typed columns and residence names."""
+    """The renewal rehousing log with typed columns, residences by name (indices kept as *_id)."""
     log = model.rehousing.log
     df = pd.DataFrame({k: np.asarray(log.get(k, []), dtype=t) for k, t in _REHOUSING_DTYPES.items()})
     names = list(model.territory.res_names)
     for col in ("from_residence", "residence"):
-        df[col + "_name"] = pd.Categorical.from_codes(df[col].to_numpy(), categories=names) \
+        df[col + "_id"] = df[col]
+        df[col] = pd.Categorical.from_codes(df[col].to_numpy(), categories=names) \
             if len(df) else pd.Categorical([], categories=names)
     return df
 
@@ -69,10 +73,28 @@ def quartile_frame(model) -> pd.DataFrame:
     })
 
 
+def output_tables(model, indicators: pd.DataFrame | None = None) -> dict[str, pd.DataFrame]:
+    """Every table of a run as written, with names and calendar dates (see docs/outputs.md)."""
+    ind = model.indicators() if indicators is None else indicators
+    sp = trajectories.spells(model)
+    raw = {
+        "indicators": ind,
+        "allocations": model.allocations(),
+        "offers": model.offers(),
+        "events": model.events(),
+        "trajectories": sp,
+        "transitions": trajectories.transitions(model, sp),
+        "rehousing": rehousing_frame(model),
+        "quartiles": quartile_frame(model),
+    }
+    return {k: _tables.with_dates(k, df, model.sc.run.start_year) for k, df in raw.items()}
+
+
 def write_run(model, out_dir: Path | str, timings: dict, scenario_path: str | Path | None,
-              indicators: pd.DataFrame | None = None) -> dict:
+              indicators: pd.DataFrame | None = None, csv: bool = False) -> dict:
     """Write every output of a finished run into out_dir; return the manifest (with `files`).
-    `indicators`, if given, is model.indicators() already computed (saves recomputing it)."""
+    `indicators`, if given, is model.indicators() already computed (saves recomputing it); `csv`
+    also writes every table as a French-spreadsheet CSV under csv/."""
     t0 = time.perf_counter()
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
@@ -83,23 +105,21 @@ def write_run(model, out_dir: Path | str, timings: dict, scenario_path: str | Pa
     p.write_text(scenario_to_yaml(sc), encoding="utf-8")
     files.append(p)
 
-    ind = model.indicators() if indicators is None else indicators
-    sp = trajectories.spells(model)
-    tables = {
-        "indicators": ind,
-        "allocations": model.allocations(),
-        "offers": model.offers(),
-        "events": model.events(),
-        "trajectories": sp,
-        "transitions": trajectories.transitions(model, sp),
-        "rehousing": rehousing_frame(model),
-    }
+    tables = output_tables(model, indicators)
+    ind = tables["indicators"]
     for name, df in tables.items():
-        files.append(write_parquet(df, out / f"{name}.parquet"))
+        if name != "quartiles":
+            files.append(write_parquet(df, out / f"{name}.parquet", table=name))
 
     p = out / "quartiles.csv"
-    quartile_frame(model).to_csv(p, index=False, float_format="%.2f", lineterminator="\n")
+    tables["quartiles"].to_csv(p, index=False, float_format="%.2f", lineterminator="\n",
+                               date_format="%Y-%m-%d")
     files.append(p)
+    if csv:
+        (out / "csv").mkdir(exist_ok=True)
+        for name, df in tables.items():
+            p = _tables.write_csv_fr(df, out / "csv" / f"{name}.csv")
+            files.append(p)
 
     from .figures import write_figures   # matplotlib only when writing
     terr = model.territory
@@ -126,7 +146,7 @@ def write_run(model, out_dir: Path | str, timings: dict, scenario_path: str | Pa
         "households": int(model.households.n),
         "timings_seconds": {k: round(float(v), 3) for k, v in timings.items()},
         "created_utc": _dt.datetime.now(_dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
-        "files": sorted([f.name for f in files] + ["manifest.json"]),
+        "files": sorted([str(f.relative_to(out)) for f in files] + ["manifest.json"]),
     }
     (out / "manifest.json").write_text(json.dumps(manifest, indent=2, ensure_ascii=False) + "\n",
                                        encoding="utf-8")
@@ -200,4 +220,4 @@ def summary(model, indicators: pd.DataFrame | None = None) -> list[tuple[str, st
     return rows
 
 
-__all__ = ["write_run", "write_parquet", "summary", "rehousing_frame", "quartile_frame"]
+__all__ = ["write_run", "write_parquet", "summary", "rehousing_frame", "quartile_frame", "output_tables"]
