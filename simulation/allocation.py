@@ -1,4 +1,4 @@
-"""Allocation of vacant dwellings (DESIGN §3.6), one vacancy after another in a defined order.
+"""Allocation of vacant dwellings, one vacancy after another in a defined order.
 
 For each vacancy: the landlord's flow goes to a reservation holder (credit counters keep each holder
 at its flow share); the holder proposes up to 3 eligible candidates of its public, best score first;
@@ -7,7 +7,7 @@ dwelling nobody takes stays vacant and, after `advertise_after_months`, is adver
 choice-based-letting areas every vacancy is advertised and the best-scored applicant among those who
 apply gets it.
 
-Speed (DESIGN §7): the pool is bucketed by household size and sorted by a time-invariant key once a
+Speed: the pool is bucketed by household size and sorted by a time-invariant key once a
 month; a vacancy only scans the top of the compatible buckets in growing chunks, so the cost per
 vacancy does not grow with the pool.
 """

@@ -95,7 +95,7 @@ def metrics(model: HousingModel, from_year: int | None = None) -> dict[str, floa
 
 def _rehousing_fates(model) -> dict[str, float]:
     """Of the households flagged to be rehoused, the share who left social housing instead of
-    being rehoused, by income quartile when flagged (fact 4: the solvent leave)."""
+    being rehoused, by income quartile when flagged (in a relaxed market the solvent leave)."""
     e = model.events()
     flagged = e[e["event"] == "to_rehouse"]
     if flagged.empty:

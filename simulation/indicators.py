@@ -1,4 +1,4 @@
-"""Observation (DESIGN §3.9, §4): indicators with their canonical names, at the scales territory,
+"""Observation: indicators with their canonical names, at the scales territory,
 qpv, outside_qpv, neighbourhood and residence, monthly; legal indicators, flows and fragility classes
 yearly. Rows go to one tidy long table: month, year, period, scale, area, indicator, value.
 

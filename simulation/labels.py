@@ -1,4 +1,4 @@
-"""French and English labels for every name users read in outputs (GLOSSARY.md: labels live here).
+"""French and English labels for every name users read in outputs (docs/glossaire.md: labels live here).
 
 One dict per kind of name, each mapping the canonical (code) name to {"fr": ..., "en": ...}:
 indicators, scales, allocation kinds, events, household states, spell kinds and reasons, area types

@@ -1,4 +1,4 @@
-"""The Mesa model: one step is one month, and it reads like the list in DESIGN §3."""
+"""The Mesa model: one step is one month, and it reads like the list of processes (docs/model.md)."""
 
 from __future__ import annotations
 

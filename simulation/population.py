@@ -1,5 +1,5 @@
 """Households: drawing new ones (initial tenants, initial applicants, inflow) consistent with the
-territory (DESIGN §2). Composition, income per consumption unit, priority status, employment."""
+territory (docs/model.md, entities). Composition, income per consumption unit, priority status, employment."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Renewal rehousing (DESIGN §3.7): tenants of residences to be demolished receive offers, in order,
+"""Renewal rehousing: tenants of residences to be demolished receive offers, in order,
 on a share of the vacancy flow taken out of ordinary allocation, under the strategy's targets
 (outside QPV, new dwellings, another landlord), with a cap on the increase of remaining cost met by a
 rent reduction, and a right to return to the renewed site.

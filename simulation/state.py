@@ -1,6 +1,6 @@
 """Bulk state as typed numpy columns (struct of arrays), declared in one place with labels.
 
-Households and dwellings are far too many to be Mesa Agents (DESIGN §7: one Agent per household costs
+Households and dwellings are far too many to be Mesa Agents (one Agent per household was measured at
 ~4x the whole time budget at metropolis scale); whole-population processes update these columns at
 once. `HouseholdView` / `DwellingView` give a light per-row view for inspection, tests and the web view.
 """

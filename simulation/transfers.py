@@ -1,4 +1,4 @@
-"""Transfers (DESIGN §3.8). Sitting tenants with a transfer request are candidates like other
+"""Transfers. Sitting tenants with a transfer request are candidates like other
 applicants (allocation.py); this module runs the occupancy review (CALEOL) that, once a year, finds
 tenants in the chosen situations, prompts a share of them to ask a transfer and gives those requests
 precedence points."""

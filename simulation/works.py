@@ -1,4 +1,4 @@
-"""Works and supply from the scenario's timeline (DESIGN §3.4): demolition with planned vacancy,
+"""Works and supply from the scenario's timeline: demolition with planned vacancy,
 reconstitution, rehabilitation, diversification, sale.
 
 An operation on a named residence or neighbourhood applies to every copy of it when the territory is

@@ -1,5 +1,5 @@
 """State invariants checked after every monthly step, allocation rules checked on every allocation,
-and reproducibility (DESIGN §7: same seed, same results; named random streams keep a variant identical
+and reproducibility (same seed, same results; named random streams keep a variant identical
 to its baseline until the policy date).
 
 The town is run month by month for 3 years (module-scoped fixture), once under the baseline and

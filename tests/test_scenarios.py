@@ -1,5 +1,5 @@
-"""Scenario files: loading, `extends:` deep merge, overrides, and one-line errors (DESIGN §6: "Invalid
-files get a one-line error naming the field and the problem, never a traceback")."""
+"""Scenario files: loading, `extends:` deep merge, overrides, and one-line errors (an invalid
+file gets a one-line error naming the field and the problem, never a traceback)."""
 
 from __future__ import annotations
 
@@ -167,7 +167,7 @@ def test_shipped_scoring_grid_validates(path):
 
 
 def test_baseline_town_shape():
-    """The baseline is the stylised town of DESIGN §6: ~3,000 dwellings, 6 neighbourhoods, 2 QPV of
+    """The baseline is the stylised town: ~3,000 dwellings, 6 neighbourhoods, 2 QPV of
     which one renewal site, 3 landlords, 4 reservation holders."""
     sc = load_scenario(BASELINE)
     nbs = sc.territory.neighbourhoods
