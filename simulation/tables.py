@@ -166,7 +166,7 @@ TABLES: dict[str, tuple[str, dict[str, tuple[str, str]]]] = {
         }),
     "quartiles": (
         "Applicants' income-per-consumption-unit quartile thresholds, each time they were computed "
-        "(the start, then every January). File quartiles.csv.",
+        "(the start, then every January).",
         {
             "month": _MONTH, "date": _DATE, "year": ("year the thresholds apply to", "year"),
             "q1": ("first quartile: below it an applicant is Q1", "EUR/year per UC"),
@@ -284,7 +284,8 @@ def render() -> str:
         "Months: month 0 is the initial state (1 January of the first year); month m >= 1 is the "
         "m-th simulated month and a stock observed at month m is the state at the end of that month. "
         "`date` is that month's last day (month 0: 31 December of the year before). Yearly rows "
-        "(`period = year`) sit at the December month of their year.",
+        "(`period = year`) sit at the December month of their year; a few also describe the initial "
+        "state at month 0 (fragility classes, zero flows).",
         "",
         "Identifiers (`household`, `dwelling`) are the same in every table of a run, so tables join "
         "on them. Places are given by name; integer indices (`*_id`) are kept only where they help "

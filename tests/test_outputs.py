@@ -52,6 +52,13 @@ def test_every_column_is_described_in_the_parquet_file(run_dir, name):
     assert set(cols) == set(schema.names), f"{name}: documented {sorted(set(cols) - set(schema.names))}"
 
 
+def test_every_indicator_is_listed_with_its_label(t):
+    """docs/outputs.md lists the indicator names from the labels: none may be missing there."""
+    from simulation.labels import INDICATORS
+    missing = sorted(set(t["indicators"]["indicator"].astype(str)) - set(INDICATORS))
+    assert not missing, f"indicators without a French label in simulation/labels.py: {missing}"
+
+
 def test_places_and_holders_are_names(t):
     res_names = set(t["allocations"]["residence"])
     for name in ("events", "offers", "allocations", "rehousing"):
