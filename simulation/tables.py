@@ -81,8 +81,8 @@ TABLES: dict[str, tuple[str, dict[str, tuple[str, str]]]] = {
             "quartile": _QUARTILE, "priority": _PRIORITY, "holder": _HOLDER,
             "holder_id": ("index of the holder in the scenario's `allocation.holders` list, -1 for "
                           "renewal rehousing", "index"),
-            "rank": ("position of the household among the dwelling's candidates (0 for a rehousing "
-                     "offer)", "1, 2, 3..."),
+            "rank": ("position of the household among the dwelling's candidates (1 for a rehousing "
+                     "offer, made to one household at a time)", "1, 2, 3..."),
             "p_refuse": ("modelled probability that the household refuses this offer (empty for a "
                          "rehousing offer drawn otherwise)", "probability"),
             "accepted": ("the household accepted the offer", "true/false"),
