@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import argparse
 import datetime as _dt
+import os
 import sys
 import time
 from pathlib import Path
@@ -35,7 +36,8 @@ class _Parser(argparse.ArgumentParser):
 
 
 def _fail(message: str, status: int = 2):
-    print(f"{PROG}: error: {message}", file=sys.stderr)
+    from .rundir import printable
+    print(f"{PROG}: error: {printable(message, 2000)}", file=sys.stderr)
     raise SystemExit(status)
 
 
@@ -61,12 +63,14 @@ def build_parser() -> argparse.ArgumentParser:
     r.add_argument("scenario", metavar="SCENARIO", help="scenario file, or name of a built-in scenario")
     r.add_argument("--seed", type=_int_at_least(0), help="master seed (overrides run.seed)")
     r.add_argument("--years", type=_int_at_least(1), help="horizon in years (overrides run.years)")
-    r.add_argument("--out", metavar="DIR", help="output folder (default outputs/<name>-seed<N>-<date>)")
+    r.add_argument("--out", metavar="DIR", help="output folder (default outputs/<name>-seed<N>-<date>-<id>)")
+    r.add_argument("--force", action="store_true", help="replace --out if it already holds files")
     r.add_argument("--quiet", action="store_true",
                    help="no progress bar nor summary table (the output folder is still printed)")
 
     d = sub.add_parser("demo", help="run the built-in baseline scenario")
-    d.add_argument("--out", metavar="DIR", help="output folder (default outputs/<name>-seed<N>-<date>)")
+    d.add_argument("--out", metavar="DIR", help="output folder (default outputs/<name>-seed<N>-<date>-<id>)")
+    d.add_argument("--force", action="store_true", help="replace --out if it already holds files")
     d.add_argument("--quiet", action="store_true", help="no progress bar nor summary table")
 
     c = sub.add_parser("compare", help="run a baseline and variants over several seeds and print "
@@ -87,37 +91,68 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 # ------------------------------------------------------------------------------------ helpers
-def _prepare_out(out: str | None, name: str, seed: int) -> Path:
-    """The output folder, created and checked writable before the run starts."""
-    if out is None:
-        stamp = _dt.datetime.now().strftime("%Y%m%d-%H%M%S")
-        safe = "".join(c if c.isalnum() or c in "-_." else "_" for c in name) or "scenario"
-        path = Path("outputs") / f"{safe}-seed{seed}-{stamp}"
-    else:
-        path = Path(out)
-    if path.exists() and not path.is_dir():
-        raise UserError(f"--out {path}: exists and is not a folder")
-    try:
-        path.mkdir(parents=True, exist_ok=True)
-        probe = path / ".peuplement-write-test"
-        probe.write_bytes(b"")
-        probe.unlink()
-    except OSError as e:
-        raise UserError(f"cannot write to output folder {path}: {e.strerror or e}") from None
-    return path
+def _prepare_out(out: str | None, sc, inputs: list, force: bool) -> tuple[Path, bool]:
+    """(target folder, unique?): --out checked before the run starts (see simulation.rundir), or a
+    default name under outputs/ that also carries a digest of the resolved scenario, made unique
+    when the folder is published."""
+    from .rundir import OutputError, check_target
+
+    if out is not None:
+        try:
+            return check_target(out, force=force, inputs=inputs), False
+        except OutputError as e:
+            raise UserError(str(e)) from None
+    import hashlib
+
+    from .scenario import scenario_to_yaml
+
+    stamp = _dt.datetime.now().strftime("%Y%m%d-%H%M%S")
+    safe = "".join(c if c.isalnum() or c in "-_." else "_" for c in sc.name)[:60].strip(".") or "scenario"
+    digest = hashlib.sha256(scenario_to_yaml(sc).encode("utf-8")).hexdigest()[:6]
+    return Path("outputs") / f"{safe}-seed{sc.run.seed}-{stamp}-{digest}", True
 
 
-def _run(scenario: str | Path, seed: int | None, years: int | None, out: str | None, quiet: bool) -> int:
+def _run(scenario: str | Path, seed: int | None, years: int | None, out: str | None, quiet: bool,
+         force: bool = False) -> int:
     from rich.console import Console
 
     console = Console()
     path = find_scenario(scenario)
     run = {k: v for k, v in (("seed", seed), ("years", years)) if v is not None}
     sc = load_scenario(path, {"run": run} if run else None)
-    out_dir = _prepare_out(out, sc.name, sc.run.seed)
+    target, unique = _prepare_out(out, sc, [path], force)
 
+    from .rundir import OutputError, publish_dir
+
+    try:
+        with publish_dir(target, force=force, unique=unique) as rd:
+            model, indicators, timings = _simulate(sc, path, rd.tmp, quiet, console)
+    except OutputError as e:
+        raise UserError(str(e)) from None
+    except OSError as e:
+        raise UserError(f"cannot write outputs to {target}: {e.strerror or e}") from None
+    out_dir = rd.final
+
+    if not quiet:
+        from .outputs import summary
+        from rich.table import Table
+
+        table = Table(title=f"Résumé — {sc.name} (graine {model.seed}, {sc.run.start_year}–"
+                            f"{sc.run.start_year + sc.run.years - 1})", title_justify="left")
+        table.add_column("Indicateur")
+        table.add_column("Valeur", justify="right")
+        for k, v in summary(model, indicators):
+            table.add_row(k, v)
+        console.print(table)
+        console.print(f"Temps : construction {timings['build']:.1f} s, simulation {timings['run']:.1f} s")
+    print(f"Résultats écrits dans {out_dir}")
+    return 0
+
+
+def _simulate(sc, path, out_dir: Path, quiet: bool, console):
+    """Build and run the model, write its files into out_dir; (model, indicators, timings)."""
     from .model import HousingModel
-    from .outputs import summary, write_run
+    from .outputs import write_run
 
     timings = {}
     t = time.perf_counter()
@@ -140,24 +175,8 @@ def _run(scenario: str | Path, seed: int | None, years: int | None, out: str | N
     timings["run"] = time.perf_counter() - t
 
     indicators = model.indicators()
-    try:
-        write_run(model, out_dir, timings, str(path), indicators=indicators)
-    except OSError as e:
-        raise UserError(f"cannot write outputs to {out_dir}: {e.strerror or e}") from None
-
-    if not quiet:
-        from rich.table import Table
-
-        table = Table(title=f"Résumé — {sc.name} (graine {model.seed}, {sc.run.start_year}–"
-                            f"{sc.run.start_year + sc.run.years - 1})", title_justify="left")
-        table.add_column("Indicateur")
-        table.add_column("Valeur", justify="right")
-        for k, v in summary(model, indicators):
-            table.add_row(k, v)
-        console.print(table)
-        console.print(f"Temps : construction {timings['build']:.1f} s, simulation {timings['run']:.1f} s")
-    print(f"Résultats écrits dans {out_dir}")
-    return 0
+    write_run(model, out_dir, timings, str(path), indicators=indicators, atomic=False)
+    return model, indicators, timings
 
 
 def _compare(scenarios: list[str], seeds: int, years: int | None, from_year: int | None,
@@ -175,11 +194,12 @@ def _compare(scenarios: list[str], seeds: int, years: int | None, from_year: int
         raise UserError("two scenarios have the same name; give each variant its own name: field")
     console = Console()
     if out is not None:
-        _prepare_out(str(Path(out).parent or "."), "compare", 0)
+        _check_csv_out(out)
     console.print(f"{len(paths)} scénarios x {seeds} graines…")
     table = compare(paths, list(range(1, seeds + 1)), years=years, from_year=from_year, workers=workers)
     if out is not None:
-        table.to_csv(out, index=False)
+        from .rundir import publish_file
+        publish_file(out, lambda p: table.to_csv(p, index=False))
     eff = effects(table, names[0])
     t = Table(title=f"Effets par rapport à « {names[0]} » (moyenne sur {seeds} graines, "
                     "bande à 90 % des écarts appariés)", title_justify="left")
@@ -206,6 +226,22 @@ def _compare(scenarios: list[str], seeds: int, years: int | None, from_year: int
     return 0
 
 
+def _check_csv_out(out: str) -> None:
+    """compare --out FILE: checked before any compute (a folder or an unwritable place is refused)."""
+    p = Path(out)
+    try:
+        if p.is_dir():
+            raise UserError(f"--out {p}: is a folder; give a CSV file name such as {p / 'compare.csv'}")
+        if len(os.fsencode(p.name)) > 200:
+            raise UserError(f"--out {p}: file name too long (keep it under 200 bytes)")
+        parent = p.parent
+        parent.mkdir(parents=True, exist_ok=True)
+        if not os.access(parent, os.W_OK):
+            raise UserError(f"--out {p}: cannot write in folder {parent}")
+    except OSError as e:
+        raise UserError(f"--out {p}: {e.strerror or e}") from None
+
+
 def _fmt(v, sign=False) -> str:
     import math
     if v is None or (isinstance(v, float) and math.isnan(v)):
@@ -216,12 +252,13 @@ def _fmt(v, sign=False) -> str:
 
 
 def _validate(files: list[str]) -> int:
+    from .rundir import printable
     failed = 0
     for f in files:
         try:
             sc = load_scenario(find_scenario(f))
         except ScenarioError as e:
-            print(f"ERROR {e}", file=sys.stderr)
+            print(f"ERROR {printable(str(e), 2000)}", file=sys.stderr)
             failed += 1
             continue
         t = sc.territory
@@ -236,9 +273,9 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
         if args.command == "run":
-            return _run(args.scenario, args.seed, args.years, args.out, args.quiet)
+            return _run(args.scenario, args.seed, args.years, args.out, args.quiet, args.force)
         if args.command == "demo":
-            return _run(builtin("baseline"), None, None, args.out, args.quiet)
+            return _run(builtin("baseline"), None, None, args.out, args.quiet, args.force)
         if args.command == "validate":
             return _validate(args.files)
         if args.command == "compare":

@@ -70,9 +70,16 @@ def quartile_frame(model) -> pd.DataFrame:
 
 
 def write_run(model, out_dir: Path | str, timings: dict, scenario_path: str | Path | None,
-              indicators: pd.DataFrame | None = None) -> dict:
+              indicators: pd.DataFrame | None = None, atomic: bool = True) -> dict:
     """Write every output of a finished run into out_dir; return the manifest (with `files`).
-    `indicators`, if given, is model.indicators() already computed (saves recomputing it)."""
+    `indicators`, if given, is model.indicators() already computed (saves recomputing it).
+    With `atomic` (default) the files are written into a temporary folder that then replaces out_dir
+    as a whole (simulation.rundir): out_dir is the previous folder or the complete new one, never a
+    mix; atomic=False writes straight into out_dir (for a caller that already publishes it)."""
+    if atomic:
+        from .rundir import publish_dir
+        with publish_dir(out_dir, force=True) as rd:
+            return write_run(model, rd.tmp, timings, scenario_path, indicators, atomic=False)
     t0 = time.perf_counter()
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
