@@ -109,7 +109,9 @@ class Pool:
 
     def ensure(self, end: int) -> None:
         """Materialise the columns and cached masks for the first `end` rows (at least doubling)."""
-        if end <= self.m or self.m >= self.n:
+        if self.m and (end <= self.m or self.m >= self.n):
+            return
+        if self.n == 0 and hasattr(self, "size"):   # an empty pool: its empty columns are set
             return
         old = self.m
         new = min(self.n, max(end, 2 * old, self.FIRST_ROWS))

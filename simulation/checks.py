@@ -22,6 +22,7 @@ def check(fn: Callable) -> Callable:
 def _load_checks() -> None:
     """Import the modules that register checks (kept here so there is one list to read)."""
     # each module below registers its checks with @check when imported
+    from . import ranges  # noqa: F401  plausible ranges, dates outside the run
 
 
 def scenario_warnings(scenario) -> list[str]:

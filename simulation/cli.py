@@ -120,6 +120,7 @@ def _run(scenario: str | Path, seed: int | None, years: int | None, out: str | N
     path = find_scenario(scenario)
     run = {k: v for k, v in (("seed", seed), ("years", years)) if v is not None}
     sc = load_scenario(path, {"run": run} if run else None)
+    _warn(sc)
     target, unique = _prepare_out(out, sc, [path], force)
 
     from .rundir import OutputError, publish_dir
@@ -251,6 +252,14 @@ def _fmt(v, sign=False) -> str:
     return f"{v:+.3f}" if sign else f"{v:.3f}"
 
 
+def _warn(sc) -> None:
+    """Print the scenario's warnings (simulation.checks), one line each, on stderr."""
+    from .checks import scenario_warnings
+    from .rundir import printable
+    for w in scenario_warnings(sc):
+        print(f"{PROG}: warning: {printable(w, 2000)}", file=sys.stderr)
+
+
 def _validate(files: list[str]) -> int:
     from .rundir import printable
     failed = 0
@@ -261,6 +270,7 @@ def _validate(files: list[str]) -> int:
             print(f"ERROR {printable(str(e), 2000)}", file=sys.stderr)
             failed += 1
             continue
+        _warn(sc)
         t = sc.territory
         n_res = sum(len(n.residences) for n in t.neighbourhoods)
         print(f"OK {f}: {sc.name}, {len(t.neighbourhoods)} neighbourhoods, {n_res} residences, "

@@ -29,12 +29,12 @@ BAD_CASES: dict[str, tuple[str, list[str], list[str]]] = {
     "flow_shares_not_one.yaml": (
         "flow_shares_not_one.yaml", ["allocation", "flow_share"], ["must add up to 1", "0.900"]),
     "share_above_one.yaml": (
-        "share_above_one.yaml", ["population.priority_share"], ["less than or equal to 1", "1.5"]),
+        "share_above_one.yaml", ["population.priority_share"], ["allowed range [0, 1]", "1.5"]),
     "negative_dwellings.yaml": (
         "negative_dwellings.yaml", ["territory.neighbourhoods[0].residences[0].dwellings"],
-        ["greater than 0", "-5"]),
+        ["allowed range (0, 100000]", "-5"]),
     "zero_years.yaml": (
-        "zero_years.yaml", ["run.years"], ["greater than or equal to 1"]),
+        "zero_years.yaml", ["run.years"], ["allowed range [1, 100]"]),
     "financing_hlm.yaml": (
         "financing_hlm.yaml", ["territory.neighbourhoods[0].residences[0].financing"],
         ["'HLM' is not allowed", "PLAI", "PLUS", "PLS", "PLI"]),
