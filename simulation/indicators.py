@@ -386,7 +386,7 @@ class Observer:
         offers = m.allocator.month_offers
         with np.errstate(invalid="ignore", divide="ignore"):
             turnover_nb = np.where(occ_nb > 0, alloc_nb * scale_year / np.maximum(occ_nb, 1), np.nan)
-        vals = np.array([n_year * scale_year / max(n_occ, 1),
+        vals = np.array([n_year * scale_year / n_occ if n_occ else nan,   # no stock occupied: no rate
                          pending / (n_year * scale_year) if n_year else nan, pending,
                          m.allocator.month_refusals / offers if offers else nan])
         put("territory", areas_t, "turnover_rate", vals[0:1])
@@ -454,7 +454,7 @@ class Observer:
         self.emit("territory", name, "allocations", n, y)
         self.emit("territory", name, "transfers", int((A["kind"] == 1).sum()) if n else 0, y)
         occ_n = int(np.count_nonzero(m.dwellings.status == OCCUPIED))
-        self.emit("territory", name, "turnover_rate", n / max(occ_n, 1), y)
+        self.emit("territory", name, "turnover_rate", n / occ_n if occ_n else np.nan, y)  # no stock: no rate
         self.emit("territory", name, "exits", m.year_exits, y)
         m.year_exits = 0
         if O["month"].size:

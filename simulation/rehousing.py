@@ -162,7 +162,7 @@ class Rehousing:
         gap = m.sc.allocation.max_size_gap
         size = int(hh.size_of(h))
         fit = np.abs(dw.typology[cands].astype(int) - min(size, 6)) <= gap
-        if size > 6:
+        if size >= 6:     # as in allocation: households of 6+ persons also fit the largest type (T5)
             fit |= dw.typology[cands] == 5
         c = cands[fit]
         if c.size == 0:

@@ -96,6 +96,9 @@ class Works:
     def _new_residence(self, name, nbhd, landlord, financing, rent_m2, k) -> None:
         m = self.model
         terr, dw = m.territory, m.dwellings
+        base, n = name, 2
+        while name in terr.res_names:      # two deliveries in one neighbourhood: names stay unique
+            name, n = f"{base} ({n})", n + 1
         year = m.sc.run.start_year + (m.month - 1) // 12
         rent = rent_m2 * m.ceiling_growth if rent_m2 else \
             default_rent_m2(m.sc.rents, year, financing) * m.ceiling_growth
