@@ -24,8 +24,10 @@ except _metadata.PackageNotFoundError:  # running from a source tree without ins
 def find_scenario(path_or_name: str | Path) -> Path:
     """A scenario file: an existing path, else a built-in scenario under scenarios/ by name
     ('baseline' or 'baseline.yaml'). Raises ScenarioError (one line) if neither exists."""
+    from .scenario import _is_file
+
     p = Path(path_or_name)
-    if p.is_file():
+    if _is_file(p):      # a name the file system refuses (too long, ...) is a one-line error
         return p
     if p.exists():
         raise ScenarioError(f"{p}: is not a file; give a scenario YAML file")
