@@ -273,7 +273,7 @@ def _validate(files: list[str]) -> int:
         _warn(sc)
         t = sc.territory
         n_res = sum(len(n.residences) for n in t.neighbourhoods)
-        print(f"OK {f}: {sc.name}, {len(t.neighbourhoods)} neighbourhoods, {n_res} residences, "
+        print(f"OK {printable(f)}: {sc.name}, {len(t.neighbourhoods)} neighbourhoods, {n_res} residences, "
               f"{len(sc.works)} works")
     return 1 if failed else 0
 

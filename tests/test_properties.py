@@ -213,7 +213,7 @@ def scenarios(draw) -> dict:
     return raw
 
 
-@settings(max_examples=EXAMPLES, deadline=None, derandomize=True, print_blob=True,
+@settings(max_examples=EXAMPLES, deadline=None, derandomize=True, print_blob=True, database=None,
           phases=[Phase.explicit, Phase.generate],     # no shrinking: bounded time, the example is shown
           suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much,
                                  HealthCheck.data_too_large, HealthCheck.function_scoped_fixture])
