@@ -315,7 +315,7 @@ class Allocator:
                     z = (rf.intercept + rf.qpv * in_qpv + rf.unattractive * (1.0 - attr)
                          + rf.qpv_solvency * in_qpv * (pool.quart[p] / 3.0) + rf.burden * burden
                          + rf.off_wish * (w >= 0 and w != nb) + (rf.after_application if advertised else 0.0))
-                    p_ref = 1.0 / (1.0 + math.exp(-z))
+                    p_ref = 1.0 / (1.0 + math.exp(-min(max(z, -50.0), 50.0)))   # no overflow at extremes
                 accepted = rng_refusal.random() >= p_ref
                 self._log_offer(month, d, h, k, rank, p_ref, accepted, advertised)
                 if not accepted:

@@ -107,7 +107,7 @@ class Rehousing:
         new = dw.built[d] >= m.current_year - NEW_DWELLING_YEARS
         z = (sp.accept_intercept - sp.accept_attachment * float(hh.attachment[h]) * other_nb
              - sp.accept_cost * max(0.0, rc_new - float(hh.rc_before[h])) + sp.accept_new * new)
-        return 1.0 / (1.0 + math.exp(-z))
+        return 1.0 / (1.0 + math.exp(-min(max(z, -50.0), 50.0)))   # no overflow at extreme values
 
     # --------------------------------------------------------------------------------- the month
     def step(self) -> None:
