@@ -4,6 +4,7 @@
     peuplement demo [--out DIR] [--quiet]
     peuplement validate FILE...
     peuplement compare BASELINE VARIANT... [--seeds N] [--years N] [--from-year Y] [--out FILE]
+    peuplement app [--host H] [--port N] [--preset NAME] [--no-browser]
 
 User errors (bad scenario, missing file, unwritable --out, bad option value) print one line
 `peuplement: error: <message>` on stderr and exit with status 2, never a traceback.
@@ -83,6 +84,13 @@ def build_parser() -> argparse.ArgumentParser:
 
     v = sub.add_parser("validate", help="check scenario files without running them")
     v.add_argument("files", metavar="FILE", nargs="+")
+
+    a = sub.add_parser("app", help="open the live web view (presets, the town, charts, commission replay)")
+    a.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1: this "
+                   "machine only; 0.0.0.0 shares it on the room's network)")
+    a.add_argument("--port", type=_int_at_least(1), default=8765, help="port (default 8765)")
+    a.add_argument("--preset", help="preset shown first: a scenario name of scenarios/ (default baseline)")
+    a.add_argument("--no-browser", action="store_true", dest="no_browser", help="do not open a browser")
     return p
 
 
@@ -231,6 +239,18 @@ def _validate(files: list[str]) -> int:
     return 1 if failed else 0
 
 
+def _app(host: str, port: int, preset: str | None, open_browser: bool) -> int:
+    from .app import serve
+    from .app.presets import BY_KEY
+
+    if preset is not None:
+        preset = preset.removesuffix(".yaml")
+        if preset not in BY_KEY:
+            raise UserError(f"--preset {preset}: not a preset; use one of {', '.join(BY_KEY)}")
+    print(f"Vue en direct : http://{host}:{port}  (Ctrl+C pour arrêter)")
+    return serve(host, port, open_browser, preset)
+
+
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the `peuplement` console script; returns the exit status."""
     args = build_parser().parse_args(argv)
@@ -243,6 +263,8 @@ def main(argv: list[str] | None = None) -> int:
             return _validate(args.files)
         if args.command == "compare":
             return _compare(args.scenarios, args.seeds, args.years, args.from_year, args.workers, args.out)
+        if args.command == "app":
+            return _app(args.host, args.port, args.preset, not args.no_browser)
     except (ScenarioError, UserError) as e:
         _fail(str(e))
     except KeyboardInterrupt:
