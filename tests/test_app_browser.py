@@ -21,6 +21,8 @@ from urllib.parse import urlparse
 
 import pytest
 
+from simulation import palette
+
 CHROMIUM = "/usr/bin/chromium"
 pytestmark = pytest.mark.skipif(not Path(CHROMIUM).exists(),
                                 reason="Debian's chromium is not installed (.ci/run installs it)")
@@ -37,16 +39,18 @@ def _free_port() -> int:
 
 
 @pytest.fixture(scope="module")
-def server():
+def server(tmp_path_factory):
     port = _free_port()
     exe = shutil.which("peuplement") or str(Path(sys.executable).parent / "peuplement")
-    proc = subprocess.Popen([exe, "app", "--port", str(port), "--no-browser"], stdout=subprocess.PIPE,
+    log = tmp_path_factory.mktemp("app") / "server.log"
+    out = open(log, "wb")
+    proc = subprocess.Popen([exe, "app", "--port", str(port), "--no-browser"], stdout=out,
                             stderr=subprocess.STDOUT, start_new_session=True)
     url = f"http://127.0.0.1:{port}/"
     deadline = time.time() + 180
     while time.time() < deadline:
         if proc.poll() is not None:
-            raise AssertionError(f"peuplement app exited: {proc.stdout.read().decode()[-2000:]}")
+            raise AssertionError(f"peuplement app exited: {log.read_text()[-2000:]}")
         try:
             with urllib.request.urlopen(url, timeout=5) as r:
                 if r.status == 200:
@@ -56,12 +60,25 @@ def server():
     else:
         os.killpg(proc.pid, signal.SIGTERM)
         raise AssertionError("peuplement app did not answer within 180 s")
-    yield url
+    yield url, log
     os.killpg(proc.pid, signal.SIGTERM)
     try:
         proc.wait(timeout=20)
     except subprocess.TimeoutExpired:
         os.killpg(proc.pid, signal.SIGKILL)
+    out.close()
+
+
+def _town_colours(page) -> set[str]:
+    """Colours of the town's cells, read from the picture the browser shows."""
+    import base64
+    import io
+
+    from PIL import Image
+
+    href = page.locator(".town svg image").get_attribute("href")
+    img = Image.open(io.BytesIO(base64.b64decode(href.split(",", 1)[1]))).convert("RGB")
+    return {"#%02x%02x%02x" % c for _, c in img.getcolors(maxcolors=1 << 16)}
 
 
 def _month(page) -> int:
@@ -83,6 +100,7 @@ def _wait_month(page, pred, timeout=120):
 def test_trainer_session_offline(server, tmp_path):
     from playwright.sync_api import sync_playwright
 
+    server, log = server
     shots = [tmp_path]
     if os.environ.get("PEUPLEMENT_SCREENSHOTS"):
         shots.append(Path(os.environ["PEUPLEMENT_SCREENSHOTS"]))
@@ -90,7 +108,7 @@ def test_trainer_session_offline(server, tmp_path):
     requests = []
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS, headless=True)
-        page = browser.new_page(viewport={"width": 1500, "height": 1250})
+        page = browser.new_page(viewport={"width": 1500, "height": 1900})
         page.on("request", lambda r: requests.append(r.url))
         page.set_default_timeout(120_000)
         page.goto(server)
@@ -121,13 +139,20 @@ def test_trainer_session_offline(server, tmp_path):
         for d in shots:
             page.screenshot(path=str(d / "app_town.png"), full_page=True)
 
-        # switch to rehousing outside QPV, reset, play a little: the preset's levers are shown
+        # switch to rehousing outside QPV, reset, play past the announcement of Tour A's demolition
         page.locator(".preset-rehousing_outside_qpv").click()
         page.get_by_text("La Tour A se vide").wait_for()
         _wait_month(page, lambda m: m == 0)
+        page.get_by_text("Relogement : cible hors QPV : 50 %").wait_for()     # the preset's lever
         page.get_by_role("button", name="Réinitialiser").click()
-        page.get_by_role("button", name="+1 mois").click()
-        _wait_month(page, lambda m: m == 1)
+        _wait_month(page, lambda m: m == 0)
+        page.get_by_role("button", name="▶ Lecture").click()
+        _wait_month(page, lambda m: m >= 30)
+        page.get_by_role("button", name="❚❚ Pause").click()
+        time.sleep(1.0)
+        assert palette.FROZEN.lower() in _town_colours(page)                # Tour A is emptying
+        if page.get_by_text("Aucun logement attribué ce mois-ci").count():
+            page.get_by_role("button", name="+1 mois").click()
 
         # commission replay of a vacancy of the month
         replay = page.locator(".replay")
@@ -160,3 +185,6 @@ def test_trainer_session_offline(server, tmp_path):
     assert (tmp_path / "app_town.png").stat().st_size > 10_000
     hosts = {urlparse(u).hostname for u in requests if urlparse(u).scheme in ("http", "https", "ws", "wss")}
     assert hosts and hosts <= {"127.0.0.1", "localhost"}, f"requests left this machine: {hosts}"
+    # nor did the server fetch a front-end asset from the internet on the browser's behalf
+    assert "Could not load URL" not in log.read_text(errors="replace")
+    assert len([u for u in requests if "/_solara/cdn/" in u]) >= 3     # assets came from the local copy

@@ -59,7 +59,7 @@ def _base(model, title: str, unit: str = "", ymax=None) -> dict:
     return {
         "animation": False,
         "title": {"text": title, "left": "center", "textStyle": {"fontSize": 13, "fontWeight": "normal"}},
-        "grid": {"left": 46, "right": 16, "top": 52, "bottom": 28},
+        "grid": {"left": 46, "right": 30, "top": 52, "bottom": 28},
         "tooltip": {"trigger": "axis"},
         "legend": {"top": 24, "textStyle": {"fontSize": 11}, "itemWidth": 14},
         "xAxis": {"type": "category", "data": axis_dates(model), "boundaryGap": False,
@@ -71,7 +71,8 @@ def _base(model, title: str, unit: str = "", ymax=None) -> dict:
 
 
 def _line(name, colour, data, dashed=False, symbol=False) -> dict:
-    return {"name": name, "type": "line", "data": data, "showSymbol": symbol, "symbolSize": 5,
+    return {"name": name, "type": "line", "data": data, "showSymbol": symbol, "showAllSymbol": symbol,
+            "symbolSize": 6,
             "connectNulls": True,
             "lineStyle": {"color": colour, "width": 1.2 if dashed else 2, "type": "dashed" if dashed else "solid"},
             "itemStyle": {"color": colour}}

@@ -9,6 +9,7 @@ browser tab.
 
 from __future__ import annotations
 
+import html
 import os
 import time
 
@@ -43,6 +44,7 @@ CSS = """
 .replay tr.accepted td { background: #e8f4ea; font-weight: 600; }
 .watch { font-size: 13.5px; line-height: 1.35; }
 .status { font-size: 14px; font-weight: 600; }
+.lever-label { font-size: 13.5px; display: block; margin-top: 6px; }
 """
 
 
@@ -95,8 +97,7 @@ def Charts(m):
 
 
 def replay_html(info: dict, L: str) -> str:
-    import html as _h
-
+    _h = html
     head = "".join(f"<th>{_h.escape(t(k, L))}</th>" for k in
                    ("household", "score", "income", "quartile", "remaining", "burden", "order_col", "outcome"))
     body = []
@@ -157,12 +158,16 @@ def Controls(m):
             solara.Button(p.title[L], text=p.key != preset.value, color="primary", block=True,
                           style="justify-content: flex-start; text-transform: none; margin-bottom: 2px",
                           on_click=lambda key=p.key: reset(key), classes=[f"preset-{p.key}"])
-        solara.Markdown(f"**{t('watch', L)}** — {BY_KEY[preset.value].watch[L]}", style="margin-top: 8px")
+        # plain HTML, not Markdown: Solara's Markdown pulls KaTeX styles that no local asset provides
+        solara.HTML(tag="p", unsafe_innerHTML=f"<b>{html.escape(t('watch', L))}</b> — "
+                    f"{html.escape(BY_KEY[preset.value].watch[L])}", classes=["watch"],
+                    style="margin-top: 8px")
     with solara.Card(t("simulation", L)):
         Status(m)
-        solara.SliderInt(f"{t('months_per_frame', L)} : {months_per_frame.value}", value=months_per_frame,
-                         min=1, max=12)
-        solara.SliderInt(f"{t('speed', L)} : {interval_ms.value}", value=interval_ms, min=0, max=1000, step=50)
+        solara.Text(f"{t('months_per_frame', L)} : {months_per_frame.value}", classes=["lever-label"])
+        solara.SliderInt("", value=months_per_frame, min=1, max=12)
+        solara.Text(f"{t('speed', L)} : {interval_ms.value}", classes=["lever-label"])
+        solara.SliderInt("", value=interval_ms, min=0, max=1000, step=50)
         solara.InputInt(t("seed", L), value=seed, continuous_update=False)
     base = preset_lever_values(preset.value)
     with solara.Card(t("levers", L)):
@@ -176,13 +181,14 @@ def Controls(m):
             if lv.kind == "switch":
                 solara.Switch(label=lv.label[L], value=bool(v), on_value=set_lever)
             elif lv.unit == "%":
-                solara.SliderInt(f"{lv.label[L]} : {int(round(100 * v))} %", value=int(round(100 * v)), min=0,
-                                 max=100, step=5, on_value=set_lever)
+                solara.Text(f"{lv.label[L]} : {int(round(100 * v))} %", classes=["lever-label"])
+                solara.SliderInt("", value=int(round(100 * v)), min=0, max=100, step=5, on_value=set_lever)
             else:
                 shown = int(v)      # the remaining-cost cap, EUR/month; the top of the scale is "no cap"
                 txt = t("no_cap", L) if shown >= lv.hi else f"{shown} €/{t('month_n', L)}"
-                solara.SliderInt(f"{lv.label[L]} : {txt}", value=shown, min=int(lv.lo), max=int(lv.hi),
-                                 step=int(lv.step), on_value=set_lever)
+                solara.Text(f"{lv.label[L]} : {txt}", classes=["lever-label"])
+                solara.SliderInt("", value=shown, min=int(lv.lo), max=int(lv.hi), step=int(lv.step),
+                                 on_value=set_lever)
         solara.Text(t("levers_note", L), style="font-size: 12px; color: #555")
         if getattr(m, "built_with", None) != (preset.value, seed.value, dict(changed.value)):
             solara.Warning(t("pending", L), classes=["pending"])

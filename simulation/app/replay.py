@@ -59,7 +59,10 @@ def why(model, r: dict, lang: str = "fr") -> str:
         reason = "why_steer_qpv" if in_qpv else "why_steer_out"
     else:
         reason = "why_score"
-    return " ".join(notes + [t(reason, lang)])
+    notes.append(t(reason, lang))
+    if reason != "why_score" and r["order"] == sorted(r["order"]):
+        notes.append(t("why_unchanged", lang))
+    return " ".join(notes)
 
 
 def details(model, r: dict, lang: str = "fr") -> dict:

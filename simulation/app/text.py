@@ -103,6 +103,8 @@ TEXT: dict[str, tuple[str, str]] = {
     "why_quota_q2": ("Le réservataire doit proposer des ménages hors 1er quartile (objectif légal de "
                      "50 % en QPV).", "The holder must propose non-first-quartile households (50 % "
                      "legal objective in QPV)."),
+    "why_unchanged": ("Ici, cela ne change pas l'ordre de la cotation.",
+                      "Here this leaves the scoring order unchanged."),
     "why_one": ("Un seul candidat : pas d'ordre à décider.", "One candidate only: no order to decide."),
 }
 
