@@ -247,6 +247,14 @@ def _app(host: str, port: int, preset: str | None, open_browser: bool) -> int:
         preset = preset.removesuffix(".yaml")
         if preset not in BY_KEY:
             raise UserError(f"--preset {preset}: not a preset; use one of {', '.join(BY_KEY)}")
+    import socket
+
+    try:
+        with socket.create_server((host, port)):
+            pass
+    except OSError as e:
+        raise UserError(f"--host {host} --port {port}: cannot listen there ({e.strerror or e}); "
+                        "choose another port with --port") from None
     print(f"Vue en direct : http://{host}:{port}  (Ctrl+C pour arrêter)")
     return serve(host, port, open_browser, preset)
 

@@ -159,6 +159,7 @@ def test_charts_grow_with_the_run_and_show_objectives():
     m.run(13)
     o = charts.chart_options(m, "fr")
     assert set(o) == {"q1", "legal", "dissimilarity", "wait"}
+    assert 5 < o["dissimilarity"]["series"][0]["data"][0] < 100            # in %
     dates = o["q1"]["xAxis"]["data"]
     assert dates[0] == "01/2025" and dates[12] == "01/2026" and len(dates) == 2 * 12 + 1
     assert len(o["q1"]["series"][0]["data"]) == 14                  # months 0..13
@@ -298,3 +299,14 @@ def test_cli_app_rejects_an_unknown_preset():
     assert r.returncode == 2
     assert r.stderr.strip().count("\n") == 0
     assert "--preset nope: not a preset; use one of baseline" in r.stderr
+
+
+def test_cli_app_says_when_the_port_is_taken():
+    import socket
+
+    with socket.create_server(("127.0.0.1", 0)) as busy:
+        port = busy.getsockname()[1]
+        r = subprocess.run([sys.executable, "-m", "simulation.cli", "app", "--port", str(port), "--no-browser"],
+                           capture_output=True, text=True, cwd=ROOT, timeout=60)
+    assert r.returncode == 2 and r.stderr.count("\n") == 1
+    assert f"--port {port}: cannot listen there" in r.stderr and "choose another port" in r.stderr

@@ -107,9 +107,9 @@ def chart_options(model, lang: str = "fr") -> dict[str, dict]:
     o["legend"]["orient"] = "vertical"
     out["legal"] = o
 
-    o = _base(model, t("c_dis", lang))
+    o = _base(model, t("c_dis", lang), " %")      # in %, as usually reported (and no decimal point)
     o["legend"]["show"] = False
-    o["series"] = [_line(t("c_dis", lang), palette.TEXT, _series(model, s["month"], s["dissimilarity_q1"], 1, 3))]
+    o["series"] = [_line(t("c_dis", lang), palette.TEXT, _series(model, s["month"], s["dissimilarity_q1"], 100, 1))]
     out["dissimilarity"] = o
 
     o = _base(model, t("c_wait", lang))
