@@ -310,3 +310,19 @@ def test_cli_app_says_when_the_port_is_taken():
                            capture_output=True, text=True, cwd=ROOT, timeout=60)
     assert r.returncode == 2 and r.stderr.count("\n") == 1
     assert f"--port {port}: cannot listen there" in r.stderr and "choose another port" in r.stderr
+
+
+def test_replay_explains_grid_mix_targets():
+    """Under the need-first grid with mix target residences, a shortlist in a target residence has
+    no first-quartile candidate, and the replay names the grid's rule."""
+    from simulation.scenario import SCENARIO_DIR
+    m, _ = _shortlists({"allocation": {"scoring_file": str(SCENARIO_DIR / "scoring" / "need_first_mix_targets.yaml"),
+                                       "scoring_from": "2025-01"}}, months=4)
+    targets = set(m.territory.residences_named("Tilleuls - Tour A") + m.territory.residences_named("Tilleuls - Barres B")
+                  + m.territory.residences_named("Val Fleuri - Grand Ensemble"))
+    recs = [r for r in m.allocator.replay if int(m.dwellings.residence[r["dwelling"]]) in targets]
+    assert recs
+    for r in recs:
+        assert all(c[3] > 0 or c[5] for c in r["shortlist"])          # no Q1 (rehousing exempt)
+        if not r["advertised"]:
+            assert "Résidence cible de mixité de la grille" in replay.why(m, r)

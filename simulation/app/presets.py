@@ -73,6 +73,16 @@ PRESETS: tuple[Preset, ...] = (
             "en": "Scoring ranks by need and priority. First-quartile waiting times fall, but more "
                   "first-quartile households are housed in QPV and the '50 % non-Q1 in QPV' objective "
                   "moves away."}),
+    Preset("scoring_mix_targets",
+           {"fr": "Cotation « besoin d'abord » + résidences cibles de mixité",
+            "en": "Need-first scoring + mix target residences"},
+           {"fr": "Même cotation, mais dans la Tour A, les Barres B et le Grand Ensemble seuls des "
+                  "ménages hors 1er quartile sont proposés. L'objectif « 50 % hors Q1 en QPV » "
+                  "remonte ; regardez ce que deviennent les délais du 1er quartile et la part du "
+                  "1er quartile dans les autres résidences.",
+            "en": "Same scoring, but in Tour A, Barres B and Grand Ensemble only non-first-quartile "
+                  "households are proposed. The '50 % non-Q1 in QPV' objective recovers; watch the "
+                  "first quartile's waiting times and its share in the other residences."}),
     Preset("mix_rules_strong",
            {"fr": "Règles de mixité systématiques", "en": "Mix rules always applied"},
            {"fr": "À comparer avec la cotation « besoin d'abord » : les commissions appliquent toujours "

@@ -36,9 +36,13 @@ def why(model, r: dict, lang: str = "fr") -> str:
     if r["advertised"]:
         return t("advertised", lang)
     notes = []
+    grid_targets = {i for n in active_grid(model).mix_target_residences
+                    for i in model.territory.residences_named(n)}
     if r["need"] == 1:
         notes.append(t("why_quota_q1", lang))
-    elif r["need"] == -1 and r["holder"] >= 0:
+    elif r["need"] == -1 and int(model.dwellings.residence[r["dwelling"]]) in grid_targets:
+        notes.append(t("why_grid_target", lang))
+    elif r["need"] == -1:
         notes.append(t("why_quota_q2", lang))
     if len(r["shortlist"]) < 2:
         return " ".join(notes + [t("why_one", lang)])

@@ -105,6 +105,9 @@ TEXT: dict[str, tuple[str, str]] = {
                      "legal objective in QPV)."),
     "why_unchanged": ("Ici, cela ne change pas l'ordre de la cotation.",
                       "Here this leaves the scoring order unchanged."),
+    "why_grid_target": ("Résidence cible de mixité de la grille de cotation : seuls des ménages hors "
+                        "1er quartile sont proposés.", "Mix target residence of the scoring grid: only "
+                        "non-first-quartile households are proposed."),
     "why_one": ("Un seul candidat : pas d'ordre à décider.", "One candidate only: no order to decide."),
 }
 
