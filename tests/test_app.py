@@ -273,6 +273,12 @@ def test_preset_levers_seed_and_reset(page):
     m2 = pg.model.value
     assert m2 is not m and m2.seed == 7 and m2.sc.rents.single_rent is not None
     assert m2.sc.rehousing.target_outside_qpv == 0.5 and m2.sc.works == m.sc.works   # rest kept
+    # a negative seed is refused in one line, and the model in place is kept
+    pg.seed.value = -3
+    _button(rc, "Réinitialiser").click()
+    assert pg.model.value is m2
+    rc.find(children=["Graine : donnez un nombre entier positif ou nul, puis Réinitialiser."]).assert_single()
+    pg.seed.value = 7
     # English (the switch lives in the app bar, which the test layout does not draw)
     pg.lang.value = "en"
     _button(rc, "Reset")

@@ -54,6 +54,9 @@ def reset(new_preset: str | None = None) -> None:
     if new_preset is not None and new_preset != preset.value:
         preset.value = new_preset
         changed.value = {}
+    if seed.value is None or seed.value < 0:
+        error.value = t("bad_seed", lang.value)
+        return
     try:
         m = build_model(preset.value, seed=seed.value, changed=changed.value)
     except Exception as e:        # a lever combination the schema refuses: say so, keep the old model

@@ -24,6 +24,8 @@ TEXT: dict[str, tuple[str, str]] = {
     "step": ("+1 mois", "+1 month"),
     "reset": ("Réinitialiser", "Reset"),
     "seed": ("Graine", "Seed"),
+    "bad_seed": ("Graine : donnez un nombre entier positif ou nul, puis Réinitialiser.",
+                 "Seed: give a whole number, zero or more, then Reset."),
     "months_per_frame": ("Mois par image", "Months per frame"),
     "speed": ("Pause entre deux images (ms)", "Pause between frames (ms)"),
     "levers": ("Leviers", "Levers"),
