@@ -156,9 +156,8 @@ def _safe_run(runner: Callable, spec: RunSpec, root: str) -> dict:
 def _progress(total: int, enabled: bool, label: str):
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-    p = Progress(TextColumn(label), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
-                 disable=not enabled, transient=False)
-    return p
+    return Progress(TextColumn(label), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+                    disable=not enabled, transient=False)
 
 
 def run_ensemble(specs: list[RunSpec], root: str | Path, workers: int | None = None,
@@ -187,13 +186,11 @@ def run_ensemble(specs: list[RunSpec], root: str | Path, workers: int | None = N
 
     with _progress(len(specs), progress, label) as bar:
         task = bar.add_task("runs", total=len(specs), completed=res.reused)
-        if not todo:
-            pass
-        elif scheduler is None and (workers or 0) == 1:
+        if todo and scheduler is None and workers == 1:
             for s in todo:
                 record(_safe_run(runner, s, str(root)))
                 bar.advance(task)
-        else:
+        elif todo:
             _run_dask(todo, root, workers, scheduler, runner, record, lambda: bar.advance(task))
     res.failures.sort(key=lambda f: (keys.index(f"{f.scenario}-seed{f.seed:03d}")))
     res.seconds = time.perf_counter() - t0

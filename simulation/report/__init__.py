@@ -96,7 +96,7 @@ def _aggregate_rehousing(root: Path, specs: list[RunSpec], nb_of_res: dict[str, 
                      "other_landlord": r["other_landlord"].mean(),
                      "cost_change": (r["remaining_cost_after"] - r["remaining_cost_before"]).mean()})
         nb = r["residence_name"].astype(str).map(lambda x: nb_of_res.get(x, x))
-        d = nb.value_counts(normalize=True).rename("share").reset_index().rename(columns={"residence_name": "neighbourhood", "index": "neighbourhood"})
+        d = nb.value_counts(normalize=True).reset_index()
         d.columns = ["neighbourhood", "share"]
         dest.append(d.assign(scenario=s.scenario, seed=s.seed))
     out = pd.DataFrame(rows)
@@ -117,7 +117,6 @@ def build_report(root: str | Path, specs: list[RunSpec], sources: dict[str, Path
     from jinja2 import Environment, PackageLoader, select_autoescape
 
     root = Path(root)
-    t0 = time.perf_counter()
     tx = T[lang]
     scenarios = list(dict.fromkeys(s.scenario for s in specs))
     baseline = scenarios[0]
@@ -140,8 +139,8 @@ def build_report(root: str | Path, specs: list[RunSpec], sources: dict[str, Path
         table = run_table(root, done)
         values = horizon_values(table, start_year, years)
         summary = summarise(values, baseline)
-        horizon = f"year{max([h for h in HORIZONS if h <= years] or [years])}" \
-            if any(h <= years for h in HORIZONS) else "period"
+        within = [h for h in HORIZONS if h <= years]
+        horizon = f"year{max(within)}" if within else "period"
         french_csv(table, tmp / "tables" / "runs.csv")
         french_csv(summary, tmp / "tables" / "summary.csv")
         write_parquet(table, tmp / "tables" / "runs.parquet")          # full precision, for analysts
@@ -267,7 +266,6 @@ def build_report(root: str | Path, specs: list[RunSpec], sources: dict[str, Path
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
-    _ = t0
     return final / "report.html"
 
 
