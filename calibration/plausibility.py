@@ -1,5 +1,5 @@
-"""Plausibility of the default parameters: the stylised town's figures against the national references
-(../shared/targets/france.yaml) and the ranges issue #2 asks for.
+"""Plausibility of the default parameters: the stylised town's figures against national references
+(cited by publisher and year; docs/sources.md) and the plausible ranges of docs/calibration.md.
 
     python calibration/plausibility.py [--seeds 5] [--years 20] [--scenario scenarios/baseline.yaml]
 
@@ -22,23 +22,23 @@ sys.path.insert(0, str(ROOT))
 # figure -> (indicator, period, scale, low, high, source)
 TARGETS = {
     "turnover rate": ("turnover_rate", "year", "territory", 0.06, 0.13,
-                      "france.yaml mobility.turnover_rate 9.3 % (6-13 %)"),
+                      "ANCOLS 2018 / SDES: 9.3 % (6-13 %)"),
     "vacancy rate": ("vacancy_rate", "month", "territory", 0.0, 0.05,
-                     "issue #2: under 5 %; france.yaml vacancy_rate 2.9 %"),
+                     "under 5 %; SDES 2021: 2.9 %"),
     "applications per allocation": ("applications_per_allocation", "year", "territory", 2.0, 10.0,
-                                    "france.yaml demand.applications_per_allocation 4.4 (2.2-9.5)"),
+                                    "Observatoire des territoires 2019-2020: 4.4 (2.2-9.5)"),
     "refusals per offer": ("refusal_rate", "year", "territory", 0.20, 0.50,
-                           "issue #2: 20-50 %; france.yaml demand.refusal"),
+                           "20-50 %; Banque des Territoires 2017 (refusals)"),
     "Q1 share of allocations outside QPV": ("q1_share_allocations_outside_qpv", "year", "territory",
-                                            0.0, 0.25, "objective 25 % not met; france.yaml 15.5 % (14-18 %)"),
+                                            0.0, 0.25, "objective 25 % not met; ANCOLS 2019: 15.5 % (14-18 %)"),
     "Q2-Q4 share of allocations in QPV": ("q2q4_share_allocations_in_qpv", "year", "territory", 0.5, 1.0,
-                                          "objective >= 50 % met (GLOSSARY; DESIGN fact 2)"),
+                                          "objective >= 50 % met (IREV 2023: generally exceeded)"),
     "priority share of allocations": ("priority_share_allocations", "year", "territory", 0.15, 0.40,
-                                      "legal objective 25 % (GLOSSARY)"),
+                                      "legal objective 25 % (CCH L441-1)"),
     "median wait (months)": ("wait_months_median", "year", "territory", 6.0, 30.0,
-                             "france.yaml mean_wait_days_housed 520 days = 17 months"),
+                             "SNE 2022: 520 days = 17 months (mean)"),
     "transfers / allocations": (None, "year", "territory", 0.15, 0.40,
-                                "france.yaml share_of_allocations_to_transfers 28 %"),
+                                "USH 2021: 28 %"),
 }
 
 

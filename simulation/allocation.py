@@ -1,4 +1,4 @@
-"""Allocation of vacant dwellings (DESIGN §3.6), one vacancy after another in a defined order.
+"""Allocation of vacant dwellings, one vacancy after another in a defined order.
 
 For each vacancy: the landlord's flow goes to a reservation holder (credit counters keep each holder
 at its flow share); the holder proposes up to 3 eligible candidates of its public, best score first;
@@ -7,7 +7,7 @@ dwelling nobody takes stays vacant and, after `advertise_after_months`, is adver
 choice-based-letting areas every vacancy is advertised and the best-scored applicant among those who
 apply gets it.
 
-Speed (DESIGN §7): the pool is bucketed by household size and sorted by a time-invariant key once a
+Speed: the pool is bucketed by household size and sorted by a time-invariant key once a
 month; a vacancy only scans the top of the compatible buckets in growing chunks, so the cost per
 vacancy does not grow with the pool.
 """
@@ -109,7 +109,9 @@ class Pool:
 
     def ensure(self, end: int) -> None:
         """Materialise the columns and cached masks for the first `end` rows (at least doubling)."""
-        if end <= self.m or self.m >= self.n:
+        if self.m and (end <= self.m or self.m >= self.n):
+            return
+        if self.n == 0 and hasattr(self, "size"):   # an empty pool: its empty columns are set
             return
         old = self.m
         new = min(self.n, max(end, 2 * old, self.FIRST_ROWS))
@@ -233,7 +235,7 @@ class Allocator:
         m = self.model
         dw, terr, hh = m.dwellings, m.territory, m.households
         self.month_offers = self.month_refusals = 0
-        vac = np.flatnonzero((dw.status == VACANT) & ~dw.reserved
+        vac = np.flatnonzero((dw.status == VACANT) & ~dw.reserved & dw.social
                              & (dw.vacant_since <= m.month - m.sc.allocation.relet_delay_months))
         if vac.size == 0:
             return
@@ -313,7 +315,7 @@ class Allocator:
                     z = (rf.intercept + rf.qpv * in_qpv + rf.unattractive * (1.0 - attr)
                          + rf.qpv_solvency * in_qpv * (pool.quart[p] / 3.0) + rf.burden * burden
                          + rf.off_wish * (w >= 0 and w != nb) + (rf.after_application if advertised else 0.0))
-                    p_ref = 1.0 / (1.0 + math.exp(-z))
+                    p_ref = 1.0 / (1.0 + math.exp(-min(max(z, -50.0), 50.0)))   # no overflow at extremes
                 accepted = rng_refusal.random() >= p_ref
                 self._log_offer(month, d, h, k, rank, p_ref, accepted, advertised)
                 if not accepted:
@@ -332,6 +334,7 @@ class Allocator:
         o["month"].append(month); o["dwelling"].append(d); o["household"].append(h)
         o["holder"].append(k); o["rank"].append(rank + 1); o["p_refuse"].append(p_ref)
         o["accepted"].append(accepted); o["advertised"].append(advertised)
+        self.model.log.note_offer(h)
 
     def _allocate(self, h, d, pool, p, rent_m2, rc, burden, k, rank, n_cands, advertised, in_qpv, nb, res):
         m = self.model
@@ -342,7 +345,7 @@ class Allocator:
         red = 0.0
         if rehouse:
             kind_code, kind = ev.REHOUSED, 2
-            rc, red = m.rehousing.capped(h, rc)
+            rc, red = m.rehousing.capped(h, rc, d)
             burden = rc / max(float(hh.income[h]) / 12.0, 1.0)
             m.rehousing.record_rehousing(h, d, rc, red=red)
         elif pool.tenant[p]:

@@ -23,6 +23,9 @@ def _load_checks() -> None:
     """Import the modules that register checks (kept here so there is one list to read)."""
     # each module below registers its checks with @check when imported
     from . import local_figures  # noqa: F401  (local figures; imported RPLS territories)
+    from . import ranges  # noqa: F401  plausible ranges, dates outside the run
+    from . import lever_dates  # noqa: F401  (levers dated after the horizon)
+    from . import renewal_checks  # noqa: F401  (renewal works, occupancy review)
 
 
 def scenario_warnings(scenario) -> list[str]:

@@ -1,14 +1,17 @@
-"""Command line: `peuplement run|demo|validate|compare`.
+"""Command line: `peuplement [--lang fr|en] run|demo|compare|validate|territory`.
 
-    peuplement run SCENARIO [--seed N] [--years N] [--out DIR] [--quiet]
+    peuplement run SCENARIO [--seed N] [--years N] [--set FIELD=VALUE]... [--out DIR [--force]] [--quiet]
     peuplement demo [--out DIR] [--quiet]
     peuplement validate FILE...
-    peuplement compare BASELINE VARIANT... [--seeds N] [--years N] [--workers N]
-                       [--scheduler ADDRESS] [--out DIR] [--lang fr|en]
+    peuplement compare BASELINE VARIANT... [--seeds N] [--years N] [--set FIELD=VALUE]...
+                       [--workers N] [--scheduler ADDRESS] [--out DIR] [--quiet]
     peuplement territory from-rpls FILE.csv --epci CODE [--out NAME.yaml]
 
-User errors (bad scenario, missing file, unwritable --out, bad option value) print one line
-`peuplement: error: <message>` on stderr and exit with status 2, never a traceback.
+Messages, help and summaries are in French unless `--lang en` (or PEUPLEMENT_LANG=en). User
+errors (bad scenario, missing file, unwritable --out, bad option value) print one line
+`peuplement: erreur : <message>` (`peuplement: error: ...` in English) on stderr and exit with
+status 2, never a traceback. Mesa and the model are imported only by the commands that run one,
+so `--help` and `validate` start fast.
 """
 
 from __future__ import annotations
@@ -19,11 +22,10 @@ import sys
 import time
 from pathlib import Path
 
-from . import __version__, find_scenario
-from .scenario import ScenarioError, builtin, load_scenario
+from .fmt import LANGS, get_lang, num, set_lang, tr
 
 PROG = "peuplement"
-DEMO_SEEDS = 4          # the demo's ensemble: enough for a band, under a minute on two cores
+DEMO_SEEDS = 4          # the demo's ensemble: enough for a band, about a minute on two cores
 
 
 class UserError(Exception):
@@ -38,8 +40,50 @@ class _Parser(argparse.ArgumentParser):
 
 
 def _fail(message: str, status: int = 2):
-    print(f"{PROG}: error: {message}", file=sys.stderr)
+    from .rundir import printable
+    print(f"{PROG}: {tr('erreur :', 'error:')} {printable(message, 2000)}", file=sys.stderr)
     raise SystemExit(status)
+
+
+def _warn(message: str) -> None:
+    from .rundir import printable
+    print(f"{PROG}: {tr('avertissement :', 'warning:')} {printable(message, 2000)}", file=sys.stderr)
+
+
+# argparse's own words (it translates them through gettext, which has no French catalogue here)
+_ARGPARSE_FR = {
+    "usage: ": "utilisation : ",
+    "positional arguments": "arguments",
+    "options": "options",
+    "show this help message and exit": "affiche cette aide et quitte",
+    "show program's version number and exit": "affiche la version et quitte",
+    "invalid choice: %(value)r (choose from %(choices)s)": "choix invalide : %(value)r (possibles : %(choices)s)",
+    "the following arguments are required: %s": "arguments obligatoires manquants : %s",
+    "unrecognized arguments: %s": "arguments non reconnus : %s",
+    "argument %(argument_name)s: %(message)s": "%(argument_name)s : %(message)s",
+    "expected one argument": "une valeur est attendue",
+    "expected at least one argument": "au moins une valeur est attendue",
+    "expected at most one argument": "au plus une valeur est attendue",
+    "invalid %(type)s value: %(value)r": "valeur invalide : %(value)r",
+    "ambiguous option: %(option)s could match %(matches)s": "option ambiguë : %(option)s (%(matches)s)",
+    "%(prog)s: error: %(message)s\n": "%(prog)s: erreur : %(message)s\n",
+}
+
+
+def _argparse_words(text: str) -> str:
+    return _ARGPARSE_FR.get(text, text) if get_lang() == "fr" else text
+
+
+class _Version(argparse.Action):
+    """--version: the installed package's version, looked up only when asked."""
+
+    def __init__(self, option_strings, dest, help=None):
+        super().__init__(option_strings, dest, nargs=0, help=help)
+
+    def __call__(self, parser, namespace, values, option_string=None):
+        from . import __version__
+        print(f"{PROG} {__version__}")
+        parser.exit()
 
 
 def _int_at_least(low: int):
@@ -47,99 +91,243 @@ def _int_at_least(low: int):
         try:
             v = int(text)
         except ValueError:
-            raise argparse.ArgumentTypeError(f"must be a whole number, not '{text}'") from None
+            raise argparse.ArgumentTypeError(tr(f"doit être un nombre entier, pas '{text}'",
+                                                f"must be a whole number, not '{text}'")) from None
         if v < low:
-            raise argparse.ArgumentTypeError(f"must be at least {low}, not {v}")
+            raise argparse.ArgumentTypeError(tr(f"doit valoir au moins {low}, pas {v}",
+                                                f"must be at least {low}, not {v}"))
         return v
     return parse
 
 
+def _lang_arg(text: str) -> str:
+    if text not in LANGS:
+        raise argparse.ArgumentTypeError(tr(f"langue '{text}' inconnue ; possibles : fr, en",
+                                            f"unknown language '{text}'; use fr or en"))
+    return text
+
+
+def _add_set(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--set", action="append", default=[], metavar=tr("CHAMP=VALEUR", "FIELD=VALUE"),
+                   dest="sets", help=tr(
+                       "change un paramètre sans écrire de fichier, par ex. --set rents.single_rent.start="
+                       "2027-01 ; répétable ; la valeur est lue en YAML et validée comme le fichier",
+                       "change one parameter without writing a file, e.g. --set rents.single_rent.start="
+                       "2027-01; repeatable; the value is read as YAML and validated like the file"))
+
+
 def build_parser() -> argparse.ArgumentParser:
-    p = _Parser(prog=PROG, description="Simulation des trajectoires résidentielles dans le parc social.")
-    p.add_argument("--version", action="version", version=f"{PROG} {__version__}")
-    sub = p.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
+    """The argument parser, its help in the current language (see simulation.fmt.set_lang)."""
+    T = tr
+    out_help = T("dossier de sortie (par défaut outputs/<nom>-seed<N>-<date>-<empreinte>)",
+                 "output folder (default outputs/<name>-seed<N>-<date>-<digest>)")
+    cmp_out = T("dossier de la comparaison (défaut outputs/compare-<noms>-<N>graines) ; relancer la même "
+                "commande dans ce dossier reprend et saute les simulations finies",
+                "comparison folder (default outputs/compare-<names>-<N>graines); rerunning the same command "
+                "into it resumes and skips finished runs")
+    p = _Parser(prog=PROG, description=T(
+        "Simulation des trajectoires résidentielles dans le parc social (modèle multi-agents).",
+        "Simulation of residential trajectories in social housing (agent-based model)."))
+    p.add_argument("--version", action=_Version,
+                   help=T("affiche la version et quitte", "show the version and exit"))
+    p.add_argument("--lang", type=_lang_arg, default=get_lang(), metavar="{fr,en}",
+                   help=T("langue des messages, de l'aide et des résumés (défaut : fr)",
+                          "language of messages, help and summaries (default: fr)"))
+    sub = p.add_subparsers(dest="command", metavar="COMMANDE" if get_lang() == "fr" else "COMMAND",
+                           parser_class=_Parser)
     sub.required = True
 
-    r = sub.add_parser("run", help="run a scenario and write its outputs")
-    r.add_argument("scenario", metavar="SCENARIO", help="scenario file, or name of a built-in scenario")
-    r.add_argument("--seed", type=_int_at_least(0), help="master seed (overrides run.seed)")
-    r.add_argument("--years", type=_int_at_least(1), help="horizon in years (overrides run.years)")
-    r.add_argument("--out", metavar="DIR", help="output folder (default outputs/<name>-seed<N>-<date>)")
-    r.add_argument("--quiet", action="store_true",
-                   help="no progress bar nor summary table (the output folder is still printed)")
+    r = sub.add_parser("run", help=T("simule un scénario et écrit ses résultats",
+                                     "run a scenario and write its outputs"))
+    r.add_argument("scenario", metavar="SCENARIO", help=T("fichier de scénario, ou nom d'un scénario intégré",
+                                                          "scenario file, or name of a built-in scenario"))
+    r.add_argument("--seed", type=_int_at_least(0), metavar="N", help=T("graine (remplace run.seed)",
+                                                           "master seed (overrides run.seed)"))
+    r.add_argument("--years", type=_int_at_least(1), metavar="N", help=T("horizon en années (remplace run.years)",
+                                                            "horizon in years (overrides run.years)"))
+    _add_set(r)
+    r.add_argument("--out", metavar="DIR", help=out_help)
+    r.add_argument("--force", action="store_true", help=T(
+        "remplace le dossier --out s'il contient déjà des fichiers",
+        "replace --out if it already holds files"))
+    r.add_argument("--quiet", action="store_true", help=T(
+        "ni barre de progression ni résumé (le dossier de sortie est toujours affiché)",
+        "no progress bar nor summary table (the output folder is still printed)"))
+    r.add_argument("--format", choices=("parquet", "csv"), default="parquet", help=T(
+        "csv : écrit aussi chaque table en CSV pour tableur français (; et virgule décimale) dans csv/",
+        "csv: also write every table as a French-spreadsheet CSV (; and decimal comma) in csv/"))
 
-    d = sub.add_parser("demo", help="compare the stylised town's baseline with the combined renewal "
-                       "strategy over a few seeds and write the report")
-    d.add_argument("--out", metavar="DIR", help="output folder (default outputs/<name>-seed<N>-<date>)")
-    d.add_argument("--quiet", action="store_true", help="no progress bar nor summary table")
+    d = sub.add_parser("demo", help=T(
+        f"compare la ville stylisée de référence et la stratégie de renouvellement combinée sur "
+        f"{DEMO_SEEDS} graines et écrit le rapport",
+        f"compare the stylised town's baseline with the combined renewal strategy over {DEMO_SEEDS} "
+        "seeds and write the report"))
+    d.add_argument("--out", metavar="DIR", help=cmp_out)
+    d.add_argument("--quiet", action="store_true", help=T("ni barre de progression ni tableau",
+                                                          "no progress bar nor table"))
 
-    c = sub.add_parser("compare", help="run a baseline and variants over several seeds (on Dask), "
-                       "print each variant's effect with a 90 %% confidence interval and write a report")
-    c.add_argument("scenarios", metavar="SCENARIO", nargs="+",
-                   help="the baseline first, then the variants (files or built-in names)")
-    c.add_argument("--seeds", type=_int_at_least(1), default=5, help="number of seeds (1..N), default 5")
-    c.add_argument("--years", type=_int_at_least(1), help="horizon in years (overrides run.years)")
-    c.add_argument("--workers", type=_int_at_least(1),
-                   help="worker processes of the local Dask cluster (default: one per core; 1: run here)")
-    c.add_argument("--scheduler", metavar="ADDRESS",
-                   help="an existing Dask scheduler, e.g. tcp://10.0.0.5:8786, instead of a local cluster")
-    c.add_argument("--out", metavar="DIR", help="output folder (default outputs/compare-<names>-<N>graines); "
-                   "rerunning the same command into it resumes and skips finished runs")
-    c.add_argument("--lang", choices=("fr", "en"), default="fr", help="language of the report (default fr)")
-    c.add_argument("--quiet", action="store_true", help="no progress bar nor table")
+    c = sub.add_parser("compare", help=T(
+        "simule une référence et des variantes sur plusieurs graines (sur Dask), affiche l'effet de "
+        "chaque variante avec un intervalle de confiance à 90 %% et écrit un rapport",
+        "run a baseline and variants over several seeds (on Dask), print each variant's effect with a "
+        "90 %% confidence interval and write a report"))
+    c.add_argument("scenarios", metavar="SCENARIO", nargs="+", help=T(
+        "la référence d'abord, puis les variantes (fichiers ou noms intégrés)",
+        "the baseline first, then the variants (files or built-in names)"))
+    c.add_argument("--seeds", type=_int_at_least(1), default=5, metavar="N",
+                   help=T("nombre de graines (1..N), 5 par défaut", "number of seeds (1..N), default 5"))
+    c.add_argument("--years", type=_int_at_least(1), metavar="N", help=T("horizon en années (remplace run.years)",
+                                                            "horizon in years (overrides run.years)"))
+    _add_set(c)
+    c.add_argument("--workers", type=_int_at_least(1), metavar="N", help=T(
+        "processus du cluster Dask local (défaut : un par cœur ; 1 : dans ce processus)",
+        "worker processes of the local Dask cluster (default: one per core; 1: run here)"))
+    c.add_argument("--scheduler", metavar=T("ADRESSE", "ADDRESS"), help=T(
+        "un ordonnanceur Dask existant, par ex. tcp://10.0.0.5:8786, au lieu d'un cluster local",
+        "an existing Dask scheduler, e.g. tcp://10.0.0.5:8786, instead of a local cluster"))
+    c.add_argument("--out", metavar="DIR", help=cmp_out)
+    c.add_argument("--quiet", action="store_true", help=T("ni barre de progression ni tableau",
+                                                          "no progress bar nor table"))
 
-    v = sub.add_parser("validate", help="check scenario files without running them")
-    v.add_argument("files", metavar="FILE", nargs="+")
+    v = sub.add_parser("validate", help=T("vérifie des fichiers de scénario sans les simuler",
+                                          "check scenario files without running them"))
+    v.add_argument("files", metavar=T("FICHIER", "FILE"), nargs="+", help=T(
+        "fichiers de scénario ou noms intégrés ; chaque problème est listé sur sa ligne",
+        "scenario files or built-in names; every problem is listed on its own line"))
 
-    t = sub.add_parser("territory", help="build a territory from open data (see docs/rpls.md)")
+    t = sub.add_parser("territory", help=T("construit un territoire à partir de données ouvertes (docs/rpls.md)",
+                                           "build a territory from open data (see docs/rpls.md)"))
     tsub = t.add_subparsers(dest="source", metavar="SOURCE", parser_class=_Parser)
     tsub.required = True
-    tr = tsub.add_parser("from-rpls", help="a scenario file from an EPCI's dwellings in an RPLS file")
-    tr.add_argument("file", metavar="FILE", help="RPLS dwelling-level file (.csv or .zip)")
-    tr.add_argument("--epci", required=True, help="SIREN code of the EPCI (9 digits)")
-    tr.add_argument("--out", metavar="FILE", help="scenario file to write (default rpls-<EPCI>.yaml)")
-    tr.add_argument("--name", help="territory name (default 'EPCI <code>')")
-    tr.add_argument("--renewal-qpv", action="append", default=[], metavar="CODE",
-                    help="QPV code of an urban renewal (NPNRU) site; repeat for several")
-    tr.add_argument("--financing", action="append", default=[], metavar="CODE=TYPE",
-                    help="map an RPLS financing code to PLAI, PLUS, PLS or PLI; repeat for several")
-    tr.add_argument("--min-residence", type=_int_at_least(1), default=5, metavar="N",
-                    help="addresses with fewer dwellings are pooled per neighbourhood (default 5)")
+    rp = tsub.add_parser("from-rpls", help=T("un fichier de scénario à partir des logements d'un EPCI dans RPLS",
+                                             "a scenario file from an EPCI's dwellings in an RPLS file"))
+    rp.add_argument("file", metavar=T("FICHIER", "FILE"), help=T(
+        "fichier RPLS au logement (.csv ou .zip)", "RPLS dwelling-level file (.csv or .zip)"))
+    rp.add_argument("--epci", required=True, help=T("code SIREN de l'EPCI (9 chiffres)",
+                                                    "SIREN code of the EPCI (9 digits)"))
+    rp.add_argument("--out", metavar=T("FICHIER", "FILE"), help=T(
+        "fichier de scénario à écrire (défaut rpls-<EPCI>.yaml)", "scenario file to write (default rpls-<EPCI>.yaml)"))
+    rp.add_argument("--name", help=T("nom du territoire (défaut 'EPCI <code>')", "territory name (default 'EPCI <code>')"))
+    rp.add_argument("--renewal-qpv", action="append", default=[], metavar="CODE", help=T(
+        "code du QPV d'un site de renouvellement (NPNRU) ; répétable",
+        "QPV code of an urban renewal (NPNRU) site; repeat for several"))
+    rp.add_argument("--financing", action="append", default=[], metavar="CODE=TYPE", help=T(
+        "associe un code de financement RPLS à PLAI, PLUS, PLS ou PLI ; répétable",
+        "map an RPLS financing code to PLAI, PLUS, PLS or PLI; repeat for several"))
+    rp.add_argument("--min-residence", type=_int_at_least(1), default=5, metavar="N", help=T(
+        "les adresses de moins de N logements sont regroupées par quartier (défaut 5)",
+        "addresses with fewer dwellings are pooled per neighbourhood (default 5)"))
     return p
 
 
 # ------------------------------------------------------------------------------------ helpers
-def _prepare_out(out: str | None, name: str, seed: int) -> Path:
-    """The output folder, created and checked writable before the run starts."""
-    if out is None:
-        stamp = _dt.datetime.now().strftime("%Y%m%d-%H%M%S")
-        safe = "".join(c if c.isalnum() or c in "-_." else "_" for c in name) or "scenario"
-        path = Path("outputs") / f"{safe}-seed{seed}-{stamp}"
-    else:
-        path = Path(out)
-    if path.exists() and not path.is_dir():
-        raise UserError(f"--out {path}: exists and is not a folder")
-    try:
-        path.mkdir(parents=True, exist_ok=True)
-        probe = path / ".peuplement-write-test"
-        probe.write_bytes(b"")
-        probe.unlink()
-    except OSError as e:
-        raise UserError(f"cannot write to output folder {path}: {e.strerror or e}") from None
-    return path
+def parse_sets(items: list[str]) -> dict:
+    """`--set FIELD=VALUE` options as dotted overrides, each value read as YAML (2027-01 stays a
+    date text, 0.5 a number, true a boolean, null removes a lever)."""
+    import yaml
+
+    out: dict = {}
+    for item in items:
+        key, eq, text = item.partition("=")
+        key = key.strip()
+        if not eq or not key:
+            raise UserError(tr(f"--set {item} : écrivez CHAMP=VALEUR, par ex. --set rents.single_rent.start=2027-01",
+                               f"--set {item}: write FIELD=VALUE, e.g. --set rents.single_rent.start=2027-01"))
+        try:
+            out[key] = yaml.safe_load(text) if text.strip() else None
+        except yaml.YAMLError:
+            raise UserError(tr(f"--set {item} : la valeur n'est pas du YAML valide ; mettez-la entre guillemets",
+                               f"--set {item}: the value is not valid YAML; quote it")) from None
+    return out
 
 
-def _run(scenario: str | Path, seed: int | None, years: int | None, out: str | None, quiet: bool) -> int:
+def _load(scenario: str | Path, sets: dict, run: dict | None = None):
+    """Load a scenario with `--set` overrides, then --seed and --years; errors name `--set`."""
+    from .scenario import load_scenario
+
+    overrides = dict(sets)
+    for k, v in (run or {}).items():
+        overrides[f"run.{k}"] = v
+    return load_scenario(scenario, overrides or None, overrides_label="--set")
+
+
+def _print_warnings(sc) -> list[str]:
+    from .checks import scenario_warnings
+
+    warnings = scenario_warnings(sc)
+    for w in warnings:
+        _warn(w)
+    return warnings
+
+
+def _prepare_out(out: str | None, sc, inputs: list, force: bool) -> tuple[Path, bool]:
+    """(target folder, unique?): --out checked before the run starts (see simulation.rundir), or a
+    default name under outputs/ that also carries a digest of the resolved scenario, made unique
+    when the folder is published."""
+    from .rundir import OutputError, check_target
+
+    if out is not None:
+        try:
+            return check_target(out, force=force, inputs=inputs), False
+        except OutputError as e:
+            raise UserError(str(e)) from None
+    import hashlib
+
+    from .scenario import scenario_to_yaml
+
+    stamp = _dt.datetime.now().strftime("%Y%m%d-%H%M%S")
+    safe = "".join(c if c.isalnum() or c in "-_." else "_" for c in sc.name)[:60].strip(".") or "scenario"
+    digest = hashlib.sha256(scenario_to_yaml(sc).encode("utf-8")).hexdigest()[:6]
+    return Path("outputs") / f"{safe}-seed{sc.run.seed}-{stamp}-{digest}", True
+
+
+def _run(scenario: str | Path, seed: int | None, years: int | None, out: str | None, quiet: bool,
+         sets: dict | None = None, force: bool = False, csv: bool = False) -> int:
     from rich.console import Console
+
+    from .rundir import OutputError, publish_dir
+    from .scenario import find_scenario
 
     console = Console()
     path = find_scenario(scenario)
     run = {k: v for k, v in (("seed", seed), ("years", years)) if v is not None}
-    sc = load_scenario(path, {"run": run} if run else None)
-    out_dir = _prepare_out(out, sc.name, sc.run.seed)
+    sc = _load(path, sets or {}, run)
+    _print_warnings(sc)
+    target, unique = _prepare_out(out, sc, [path], force)
+    try:
+        with publish_dir(target, force=force, unique=unique) as rd:
+            model, indicators, timings = _simulate(sc, path, rd.tmp, quiet, console, csv)
+    except OutputError as e:
+        raise UserError(str(e)) from None
+    except OSError as e:
+        raise UserError(tr(f"impossible d'écrire les résultats dans {target} : {e.strerror or e}",
+                           f"cannot write outputs to {target}: {e.strerror or e}")) from None
+    out_dir = rd.final
 
+    if not quiet:
+        from rich.table import Table
+
+        from .outputs import summary
+
+        span = f"{sc.run.start_year}–{sc.run.start_year + sc.run.years - 1}"
+        table = Table(title=tr(f"Résumé — {sc.name} (graine {model.seed}, {span})",
+                               f"Summary — {sc.name} (seed {model.seed}, {span})"), title_justify="left")
+        table.add_column(tr("Indicateur", "Indicator"))
+        table.add_column(tr("Valeur", "Value"), justify="right")
+        for k, v in summary(model, indicators):
+            table.add_row(k, v)
+        console.print(table)
+        console.print(tr(f"Temps : construction {num(timings['build'], 1)} s, "
+                         f"simulation {num(timings['run'], 1)} s",
+                         f"Time: build {num(timings['build'], 1)} s, run {num(timings['run'], 1)} s"))
+    print(tr(f"Résultats écrits dans {out_dir}", f"Outputs written to {out_dir}"))
+    return 0
+
+
+def _simulate(sc, path, out_dir: Path, quiet: bool, console, csv: bool = False):
+    """Build and run the model, write its files into out_dir; (model, indicators, timings)."""
     from .model import HousingModel
-    from .outputs import summary, write_run
+    from .outputs import write_run
 
     timings = {}
     t = time.perf_counter()
@@ -148,72 +336,76 @@ def _run(scenario: str | Path, seed: int | None, years: int | None, out: str | N
     months = sc.run.years * 12 - model.month
 
     t = time.perf_counter()
+    title = tr(f"{sc.name} (graine {model.seed})", f"{sc.name} (seed {model.seed})")
     if not quiet and console.is_terminal:
         from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
         with Progress(TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(),
-                      TextColumn("mois"), TimeElapsedColumn(), console=console, transient=True) as bar:
-            task = bar.add_task(f"{sc.name} (graine {model.seed})", total=months)
+                      TextColumn(tr("mois", "months")), TimeElapsedColumn(), console=console,
+                      transient=True) as bar:
+            task = bar.add_task(title, total=months)
             model.run(progress=lambda month: bar.update(task, completed=month))
     else:
         if not quiet:
-            console.print(f"Simulation de « {sc.name} » (graine {model.seed}, {sc.run.years} ans)…")
+            n = sc.run.years
+            console.print(tr(f"Simulation de « {sc.name} » (graine {model.seed}, {n} an{'s' if n > 1 else ''})…",
+                             f"Running '{sc.name}' (seed {model.seed}, {n} year{'s' if n > 1 else ''})…"))
         model.run()
     timings["run"] = time.perf_counter() - t
 
     indicators = model.indicators()
-    try:
-        write_run(model, out_dir, timings, str(path), indicators=indicators)
-    except OSError as e:
-        raise UserError(f"cannot write outputs to {out_dir}: {e.strerror or e}") from None
-
-    if not quiet:
-        from rich.table import Table
-
-        table = Table(title=f"Résumé — {sc.name} (graine {model.seed}, {sc.run.start_year}–"
-                            f"{sc.run.start_year + sc.run.years - 1})", title_justify="left")
-        table.add_column("Indicateur")
-        table.add_column("Valeur", justify="right")
-        for k, v in summary(model, indicators):
-            table.add_row(k, v)
-        console.print(table)
-        console.print(f"Temps : construction {timings['build']:.1f} s, simulation {timings['run']:.1f} s")
-    print(f"Résultats écrits dans {out_dir}")
-    return 0
+    write_run(model, out_dir, timings, str(path), indicators=indicators, atomic=False, csv=csv)
+    return model, indicators, timings
 
 
 def _compare(scenarios: list[str], seeds: int, years: int | None, workers: int | None,
-             scheduler: str | None, out: str | None, lang: str = "fr", quiet: bool = False) -> int:
+             scheduler: str | None, out: str | None, quiet: bool = False, sets: dict | None = None) -> int:
     from rich.console import Console
 
     from .compare import ComparisonError, run_comparison
+    from .scenario import find_scenario
 
     if len(scenarios) < 2:
-        raise UserError("compare needs a baseline and at least one variant")
+        raise UserError(tr("compare attend une référence et au moins une variante",
+                           "compare needs a baseline and at least one variant"))
     paths = [find_scenario(s) for s in scenarios]
+    run = {"years": years} if years else None
+    loaded = [_load(p, sets or {}, run) for p in paths]   # validates every file before running anything
+    names = [sc.name for sc in loaded]
+    for sc in loaded:
+        _print_warnings(sc)
+    same = {"name", "description"}
+    for sc in loaded[1:]:
+        if sc.name != names[0] and sc.model_dump(exclude=same) == loaded[0].model_dump(exclude=same):
+            _warn(tr(f"« {sc.name} » ne diffère de « {names[0]} » que par son nom : son effet sera nul ; "
+                     "vérifiez le fichier de la variante",
+                     f"'{sc.name}' differs from '{names[0]}' only by its name: its effect will be nil; "
+                     "check the variant's file"))
     console = Console()
+    lang = get_lang()
     out_path = Path(out) if out else None
     try:
         res, summary, report = run_comparison(paths, seeds, years=years, workers=workers,
                                               scheduler=scheduler, out=out_path, lang=lang,
+                                              overrides=sets or None,
                                               progress=not quiet and console.is_terminal)
     except ComparisonError as e:
         raise UserError(str(e)) from None
     except KeyboardInterrupt:
-        where = out_path or "le dossier de sortie"
-        _fail(f"interrompu ; les simulations terminées sont gardées dans {where} : relancez la même "
-              "commande pour reprendre", 130)
-    fr = lang == "fr"
-    console.print((f"{res.ran} simulation(s) faite(s), {res.reused} reprise(s) d'un calcul précédent"
-                   if fr else f"{res.ran} run(s) done, {res.reused} reused from an earlier call")
-                  + f" ({res.seconds:.0f} s)")
+        where = out_path or tr("le dossier de sortie", "the output folder")
+        _fail(tr(f"interrompu ; les simulations terminées sont gardées dans {where} : relancez la même "
+                 "commande pour reprendre",
+                 f"interrupted; finished runs are kept in {where}: run the same command again to resume"), 130)
+    console.print(tr(f"{res.ran} simulation(s) faite(s), {res.reused} reprise(s) d'un calcul précédent",
+                     f"{res.ran} run(s) done, {res.reused} reused from an earlier call")
+                  + f" ({num(res.seconds, 0)} s)")
     for f in res.failures:
-        console.print(f"[red]{'échec' if fr else 'failed'} : {f.scenario}, "
-                      f"{'graine' if fr else 'seed'} {f.seed} : {f.error}[/red]", highlight=False)
+        console.print(f"[red]{tr('échec', 'failed')} : {f.scenario}, {tr('graine', 'seed')} {f.seed} : "
+                      f"{f.error}[/red]", highlight=False)
     if summary is not None and not quiet:
-        _print_effects(console, summary, [s for s in dict.fromkeys(summary["scenario"])], seeds, lang)
+        _print_effects(console, summary, list(dict.fromkeys(summary["scenario"])), seeds, lang)
     if report is not None:
-        print(("Rapport écrit dans " if fr else "Report written to ") + str(report))
+        print(tr("Rapport écrit dans ", "Report written to ") + str(report))
     return 1 if res.failures else 0
 
 
@@ -257,52 +449,85 @@ def _print_effects(console, summary, names, seeds, lang) -> None:
     console.print(t)
 
 
-def _fmt(v, sign=False) -> str:
-    import math
-    if v is None or (isinstance(v, float) and math.isnan(v)):
-        return "–"
-    if abs(v) >= 100:
-        return f"{v:+,.0f}" if sign else f"{v:,.0f}"
-    return f"{v:+.3f}" if sign else f"{v:.3f}"
-
-
 def _validate(files: list[str]) -> int:
+    """Every problem of every file, one line each; warnings do not fail the file."""
+    from .checks import scenario_warnings
+    from .rundir import printable
+    from .scenario import ScenarioError, load_scenario
+
     failed = 0
     for f in files:
         try:
-            sc = load_scenario(find_scenario(f))
+            sc = load_scenario(f)
         except ScenarioError as e:
-            print(f"ERROR {e}", file=sys.stderr)
+            for problem in e.problems:
+                print(f"{tr('ERREUR', 'ERROR')} {printable(problem, 2000)}", file=sys.stderr)
             failed += 1
             continue
+        warnings = scenario_warnings(sc)
         t = sc.territory
         n_res = sum(len(n.residences) for n in t.neighbourhoods)
-        print(f"OK {f}: {sc.name}, {len(t.neighbourhoods)} neighbourhoods, {n_res} residences, "
-              f"{len(sc.works)} works")
+        n_nb, n_w = len(t.neighbourhoods), len(sc.works)
+        f = printable(f)
+        print(tr(f"OK {f} : {sc.name}, {n_nb} quartiers, {n_res} résidences, {n_w} opérations"
+                 f"{f', {len(warnings)} avertissement(s)' if warnings else ''}",
+                 f"OK {f}: {sc.name}, {n_nb} neighbourhoods, {n_res} residences, {n_w} works"
+                 f"{f', {len(warnings)} warning(s)' if warnings else ''}"))
+        for w in warnings:
+            print(f"{tr('ATTENTION', 'WARNING')} {f}: {w}")
     return 1 if failed else 0
+
+
+def _pre_lang(argv: list[str]) -> str | None:
+    """The --lang value, read before the parser is built so that its help is in that language."""
+    for i, a in enumerate(argv):
+        if a == "--":
+            break
+        if a == "--lang" and i + 1 < len(argv):
+            return argv[i + 1]
+        if a.startswith("--lang="):
+            return a.split("=", 1)[1]
+    return None
 
 
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the `peuplement` console script; returns the exit status."""
-    args = build_parser().parse_args(argv)
+    argv = sys.argv[1:] if argv is None else list(argv)
+    lang = _pre_lang(argv)
+    previous = get_lang()
+    if lang in LANGS:
+        set_lang(lang)
+    saved = argparse._
+    argparse._ = _argparse_words     # argparse looks its words up through this module global
+    try:
+        return _dispatch(build_parser().parse_args(argv))
+    finally:
+        argparse._ = saved
+        set_lang(previous)
+
+
+def _dispatch(args: argparse.Namespace) -> int:
+    from .scenario import ScenarioError, builtin
+
     try:
         if args.command == "run":
-            return _run(args.scenario, args.seed, args.years, args.out, args.quiet)
+            return _run(args.scenario, args.seed, args.years, args.out, args.quiet, parse_sets(args.sets),
+                        args.force, csv=args.format == "csv")
         if args.command == "demo":
             return _compare([str(builtin("baseline")), str(builtin("renewal_strategy"))], DEMO_SEEDS,
-                            None, None, None, args.out, "fr", args.quiet)
+                            None, None, None, args.out, args.quiet)
         if args.command == "validate":
             return _validate(args.files)
         if args.command == "compare":
             return _compare(args.scenarios, args.seeds, args.years, args.workers, args.scheduler,
-                            args.out, args.lang, args.quiet)
+                            args.out, args.quiet, parse_sets(args.sets))
         if args.command == "territory":
             from .rpls.command import from_rpls
             return from_rpls(args, UserError)
     except (ScenarioError, UserError) as e:
         _fail(str(e))
     except KeyboardInterrupt:
-        _fail("interrupted", 130)
+        _fail(tr("interrompu", "interrupted"), 130)
     return 0
 
 

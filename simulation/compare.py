@@ -37,6 +37,9 @@ HEADLINES = {
     "rent_revenue_end": "Loyers quittancés mensuels (fin, EUR)",
     "rehoused": "Ménages relogés",
     "rehoused_outside_qpv_share": "Relogés hors QPV",
+    "rehoused_new_dwelling_share": "Relogés dans le neuf ou récent",
+    "rehoused_other_landlord_share": "Relogés chez un autre bailleur",
+    "demolition_slippage_months": "Retard de démolition le plus long (mois)",
     "to_rehouse_q34_left_share": "Ménages Q3-Q4 à reloger partis du parc",
     "to_rehouse_q1_left_share": "Ménages Q1 à reloger partis du parc",
 }
@@ -90,13 +93,17 @@ def metrics(model: HousingModel, from_year: int | None = None) -> dict[str, floa
     L = model.rehousing.log
     out["rehoused"] = float(len(L["household"]))
     out["rehoused_outside_qpv_share"] = float(np.mean(L["outside_qpv"])) if L["household"] else float("nan")
+    out["rehoused_new_dwelling_share"] = float(np.mean(L["new_dwelling"])) if L["household"] else float("nan")
+    out["rehoused_other_landlord_share"] = float(np.mean(L["other_landlord"])) if L["household"] else float("nan")
+    slip = [s["slippage_months"] for s in model.works.slippage()]
+    out["demolition_slippage_months"] = float(max(slip)) if slip else float("nan")
     out.update(_rehousing_fates(model))
     return out
 
 
 def _rehousing_fates(model) -> dict[str, float]:
     """Of the households flagged to be rehoused, the share who left social housing instead of
-    being rehoused, by income quartile when flagged (fact 4: the solvent leave)."""
+    being rehoused, by income quartile when flagged (in a relaxed market the solvent leave)."""
     e = model.events()
     flagged = e[e["event"] == "to_rehouse"]
     if flagged.empty:
@@ -175,7 +182,7 @@ def default_out(names: list[str], seeds: int, years: int | None) -> Path:
     """A folder name fixed by the comparison's inputs, so that rerunning the same command resumes."""
     safe = ["".join(c if c.isalnum() or c in "-_." else "_" for c in n) for n in names]
     stem = f"compare-{safe[0]}-vs-{'-'.join(safe[1:])}"[:120]
-    return Path("outputs") / f"{stem}-{seeds}graines" + (f"-{years}ans" if years else "")
+    return Path("outputs") / (f"{stem}-{seeds}graines" + (f"-{years}ans" if years else ""))
 
 
 def prepare_out(out: Path) -> None:

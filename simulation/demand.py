@@ -1,4 +1,4 @@
-"""Demand (DESIGN §3.3): new applicants arrive, tenants ask for transfers, applications lapse, and the
+"""Demand: new applicants arrive, tenants ask for transfers, applications lapse, and the
 applicants' income quartile thresholds are recomputed every January from the pool (as the law does),
 so "Q1" is endogenous."""
 

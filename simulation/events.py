@@ -1,6 +1,8 @@
 """Event log: every move, entry and exit of every household, stored as numpy chunks.
 
-Trajectories (spells) are rebuilt from it at the end of a run (see trajectories.py)."""
+Trajectories (spells) are rebuilt from it at the end of a run (see trajectories.py). Each event also
+records who the household was at that moment (income quartile of the year, priority status), so an
+analyst can split any event by the same groups as the legal allocation indicators."""
 
 from __future__ import annotations
 
@@ -9,10 +11,11 @@ import pandas as pd
 
 # event codes
 APPLIED, TRANSFER_REQUEST, ALLOCATED, TRANSFERRED, REHOUSED, RETURNED, EXIT, DEATH, LAPSE, \
-    TRANSFER_LAPSE, FORMED, FORCED_EXIT, DEMOLISHED, SOLD_DWELLING, TO_REHOUSE = range(15)
+    TRANSFER_LAPSE, FORMED, FORCED_EXIT, DEMOLISHED, SOLD_DWELLING, TO_REHOUSE, \
+    ENTERED_DIVERSIFICATION = range(16)
 EVENT_NAMES = ("applied", "transfer_request", "allocated", "transferred", "rehoused", "returned",
                "exit", "death", "lapse", "transfer_lapse", "formed", "forced_exit", "demolished",
-               "sold", "to_rehouse")
+               "sold", "to_rehouse", "entered_diversification")
 _SCALAR = (int, np.integer)
 MOVES_IN = (ALLOCATED, TRANSFERRED, REHOUSED, RETURNED)
 LEAVES = (EXIT, DEATH, LAPSE, FORCED_EXIT)
@@ -22,14 +25,17 @@ class EventLog:
     def __init__(self, model):
         self.model = model
         self._m, self._e, self._h, self._d, self._r, self._o = [], [], [], [], [], []
+        self._q, self._p = [], []           # quartile code (0 none, 1..4) and priority at the event
         self._single: list[tuple] = []
+        self.offer_who: list[tuple[int, int]] = []   # (quartile, priority) of each offer's household
         self.tenants_at_start = np.empty(0, np.int64)
 
     def add(self, event: int, h, d=-1, r=-1, other=-1) -> None:
         """Record one event for one household or a batch (arrays broadcast together)."""
         if isinstance(h, _SCALAR) and isinstance(d, _SCALAR) and isinstance(r, _SCALAR):
             # the common single-move case, kept cheap
-            self._single.append((self.model.month, event, int(h), int(d), int(r), int(other)))
+            self._single.append((self.model.month, event, int(h), int(d), int(r), int(other),
+                                 *self._who_one(int(h))))
             return
         h, d, r, other = (np.asarray(x, np.int64) for x in np.broadcast_arrays(h, d, r, other))
         h, d, r, other = (np.atleast_1d(x) for x in (h, d, r, other))
@@ -43,6 +49,38 @@ class EventLog:
         self._d.append(d)
         self._r.append(r)
         self._o.append(other)
+        q, p = self._who(h)
+        self._q.append(q)
+        self._p.append(p)
+
+    # -------------------------------------------------------- who the household is at the event
+    def _who_one(self, h: int) -> tuple[int, int]:
+        """(quartile 1..4 of income per UC with the thresholds in force, priority 0/1) of one
+        household; (0, 0) for events without a household (demolition, sale). Plain Python: this runs
+        for every single move."""
+        if h < 0:
+            return 0, 0
+        hh = self.model.households
+        a, k14, ku = int(hh._adults[h]), int(hh._kids_14p[h]), int(hh._kids_u14[h])
+        x = float(hh._income[h]) / (1.0 + 0.5 * (a - 1 + k14) + 0.3 * ku)
+        t0, t1, t2 = self.model.quartile_thresholds.tolist()
+        return 4 - (x < t0) - (x < t1) - (x < t2), int(hh._priority[h])
+
+    def note_offer(self, h: int) -> None:
+        """Record who the household of an offer is, in the order of the allocator's offer log."""
+        self.offer_who.append(self._who_one(h))
+
+    def _who(self, h: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """The same for a batch of households (rows with h = -1 get 0, 0)."""
+        ok = h >= 0
+        hh = self.model.households
+        q = np.zeros(h.size, np.int8)
+        p = np.zeros(h.size, np.int8)
+        if ok.any():
+            g = h[ok]
+            q[ok] = self.model.quartile(hh.income_uc_of(g)) + 1
+            p[ok] = hh.priority[g]
+        return q, p
 
     def _flush(self) -> None:
         """Move buffered single events into the chunks, keeping the order of recording."""
@@ -56,16 +94,52 @@ class EventLog:
         self._d.append(a[:, 3])
         self._r.append(a[:, 4])
         self._o.append(a[:, 5])
+        self._q.append(a[:, 6].astype(np.int8))
+        self._p.append(a[:, 7].astype(np.int8))
 
     def frame(self) -> pd.DataFrame:
+        """One row per event: month and its calendar date, event name, household and the dwelling
+        concerned, where it is (residence and neighbourhood names, QPV flag; missing for events
+        outside social housing), who the household was (quartile 1..4, 0 if no household;
+        priority status), the dwelling left by a move, and the residence index."""
         self._flush()
         cat = lambda parts, dt: np.concatenate(parts).astype(dt) if parts else np.empty(0, dt)
         e = cat(self._e, np.int8)
+        month = cat(self._m, np.int32)
+        r = cat(self._r, np.int64)
         return pd.DataFrame({
-            "month": cat(self._m, np.int32),
+            "month": month,
+            "date": month_dates(month, self.model.sc.run.start_year),
             "event": pd.Categorical.from_codes(e, categories=list(EVENT_NAMES)),
             "household": cat(self._h, np.int64),
             "dwelling": cat(self._d, np.int64),
-            "residence": cat(self._r, np.int64),
+            **place_columns(self.model.territory, r),
+            "quartile": cat(self._q, np.int8),
+            "priority": cat(self._p, np.int8).astype(bool),
             "from_dwelling": cat(self._o, np.int64),
+            "residence_id": r,
         })
+
+
+def month_dates(month, start_year: int) -> np.ndarray:
+    """Calendar date of model months: the last day of the month, the state after its step (month
+    0, the initial state, is 31 December of the year before the first year)."""
+    m = np.asarray(month, np.int64)
+    first_of_next = np.datetime64(f"{start_year:04d}-01", "M") + m    # month m ends before this
+    return (first_of_next.astype("datetime64[D]") - np.timedelta64(1, "D")).astype("datetime64[ns]")
+
+
+def place_columns(territory, residence) -> dict[str, object]:
+    """Residence and neighbourhood names and QPV flag for residence indices (-1: none, missing)."""
+    r = np.asarray(residence, np.int64)
+    ok = r >= 0
+    nb = np.full(r.size, -1, np.int64)
+    nb[ok] = territory.res_nbhd[r[ok]]
+    qpv = pd.array(np.where(ok, territory.nb_qpv[np.maximum(nb, 0)] if len(territory.nb_qpv) else False,
+                            False), dtype="boolean")
+    qpv[~ok] = pd.NA
+    return {
+        "residence": pd.Categorical.from_codes(np.where(ok, r, -1), categories=list(territory.res_names)),
+        "neighbourhood": pd.Categorical.from_codes(nb, categories=list(territory.nb_names)),
+        "in_qpv": qpv,
+    }

@@ -1,7 +1,8 @@
-"""Exits from social housing (DESIGN §3.2): to private renting or ownership. The hazard rises with
+"""Exits from social housing: to private renting or ownership. The hazard rises with
 income quartile, is higher in relaxed markets and unattractive neighbourhoods, for tenants paying the
 solidarity surcharge, and for the better-off tenants of a residence announced for demolition (they
-leave rather than wait to be rehoused: stylised fact 4). Deaths are handled with life events."""
+leave rather than wait to be rehoused, as practitioners observe in relaxed markets). Deaths are
+handled with life events."""
 
 from __future__ import annotations
 

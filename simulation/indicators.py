@@ -1,4 +1,4 @@
-"""Observation (DESIGN §3.9, §4): indicators with their canonical names, at the scales territory,
+"""Observation: indicators with their canonical names, at the scales territory,
 qpv, outside_qpv, neighbourhood and residence, monthly; legal indicators, flows and fragility classes
 yearly. Rows go to one tidy long table: month, year, period, scale, area, indicator, value.
 
@@ -279,7 +279,8 @@ class Observer:
         self.flows["exits"] = []
         S = np.empty((9, n_res))
         S[:3] = (np.bincount(code, minlength=4 * n_res).reshape(n_res, 4) @ self._CODE_TO_ROWS).T
-        S[3] = np.bincount(res, weights=dw.rent_m2[occ] * dw.surface[occ] + m.sls[occ], minlength=n_res)
+        S[3] = np.bincount(res, weights=dw.rent_m2[occ] * dw.surface[occ] - dw.reduction[occ] + m.sls[occ],
+                           minlength=n_res)
         S[5] = np.bincount(dw.residence[vd], minlength=n_res)
         S[4] = S[0] + S[5]
         S[6] = np.bincount(a_res, minlength=n_res)
@@ -386,7 +387,7 @@ class Observer:
         offers = m.allocator.month_offers
         with np.errstate(invalid="ignore", divide="ignore"):
             turnover_nb = np.where(occ_nb > 0, alloc_nb * scale_year / np.maximum(occ_nb, 1), np.nan)
-        vals = np.array([n_year * scale_year / max(n_occ, 1),
+        vals = np.array([n_year * scale_year / n_occ if n_occ else nan,   # no stock occupied: no rate
                          pending / (n_year * scale_year) if n_year else nan, pending,
                          m.allocator.month_refusals / offers if offers else nan])
         put("territory", areas_t, "turnover_rate", vals[0:1])
@@ -394,6 +395,7 @@ class Observer:
         put("territory", areas_t, "applications_per_allocation", vals[1:2])
         put("territory", areas_t, "pending_applications", vals[2:3])
         put("territory", areas_t, "refusal_rate", vals[3:4])
+        pending_by_kind(self)
 
         n_lettable = T[self._LETTABLE]
         self.latest = {
@@ -454,11 +456,12 @@ class Observer:
         self.emit("territory", name, "allocations", n, y)
         self.emit("territory", name, "transfers", int((A["kind"] == 1).sum()) if n else 0, y)
         occ_n = int(np.count_nonzero(m.dwellings.status == OCCUPIED))
-        self.emit("territory", name, "turnover_rate", n / max(occ_n, 1), y)
+        self.emit("territory", name, "turnover_rate", n / occ_n if occ_n else np.nan, y)  # no stock: no rate
         self.emit("territory", name, "exits", m.year_exits, y)
         m.year_exits = 0
         if O["month"].size:
             self.emit("territory", name, "refusal_rate", 1.0 - O["accepted"].astype(bool).mean(), y)
+        refusal_rates_by_area(self, O, y)
         pending = int(np.count_nonzero(m.households.applying))
         self.emit("territory", name, "applications_per_allocation", pending / n if n else np.nan, y)
         self.fragility(tenants)
@@ -515,6 +518,10 @@ class Observer:
         name = self.model.territory.name
         n = len(L["household"])
         self.emit("territory", name, "rehoused", n, period)
+        slip = [s["slippage_months"] for s in self.model.works.slippage()]
+        if slip:
+            self.emit("territory", name, "demolition_slippage_months", float(max(slip)), period)
+            self.emit("territory", name, "rehousing_evicted", self.model.rehousing.evicted, period)
         if n == 0:
             return
         self.emit("territory", name, "rehoused_outside_qpv_share", np.mean(L["outside_qpv"]), period)
@@ -522,3 +529,48 @@ class Observer:
         self.emit("territory", name, "rehoused_other_landlord_share", np.mean(L["other_landlord"]), period)
         change = np.asarray(L["remaining_cost_after"]) - np.asarray(L["remaining_cost_before"])
         self.emit("territory", name, "rehoused_remaining_cost_change", float(np.median(change)), period)
+        self.emit("territory", name, "rehousing_indemnities_eur", float(np.sum(L["indemnity"])), period)
+
+
+# ------------------------------------------------------------- demand stock and refusals by area
+def pending_by_kind(obs: Observer) -> None:
+    """Pending applicants at the end of the month (a stock; their total is pending_applications),
+    split by kind: external applicants, sitting tenants asking for a transfer, and priority
+    households among all of them."""
+    hh = obs.model.households
+    app = np.flatnonzero(hh.applying)
+    tenant = hh.dwelling[app] >= 0
+    vals = np.array([np.count_nonzero(~tenant), np.count_nonzero(tenant),
+                     np.count_nonzero(hh.priority[app])], float)
+    name = obs.model.territory.name
+    for i, ind in enumerate(("pending_applicants_external", "pending_transfer_requests",
+                             "pending_applicants_priority")):
+        obs.emit("territory", name, ind, vals[i:i + 1])
+
+
+def refusal_rates_by_area(obs: Observer, offers: dict[str, np.ndarray], period: str) -> None:
+    """Share of offers refused over the period, by where the dwelling offered is: QPV, outside QPV,
+    each neighbourhood and (when residences are observed) each residence; NaN where no offer was
+    made. Same definition as the territory's refusal_rate (and, like it, absent without offers)."""
+    m = obs.model
+    terr = m.territory
+    d = np.asarray(offers["dwelling"], np.int64)
+    if d.size == 0:
+        return
+    refused = ~np.asarray(offers["accepted"], bool)
+    res = m.dwellings.residence[d].astype(np.intp)
+    nb = terr.res_nbhd[res].astype(np.intp)
+    qpv = terr.nb_qpv[nb]
+
+    def rate(groups, n):
+        made = np.bincount(groups, minlength=n)
+        ref = np.bincount(groups, weights=refused, minlength=n)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            return np.where(made > 0, ref / np.maximum(made, 1), np.nan)
+
+    both = rate(qpv.astype(np.intp), 2)
+    obs.emit("qpv", "qpv", "refusal_rate", both[1], period)
+    obs.emit("outside_qpv", "outside_qpv", "refusal_rate", both[0], period)
+    obs.emit("neighbourhood", terr.nb_names, "refusal_rate", rate(nb, terr.n_nbhd), period)
+    if m.sc.observation.residence_scale:
+        obs.emit("residence", terr.res_names, "refusal_rate", rate(res, terr.n_res), period)

@@ -1,4 +1,4 @@
-"""French and English labels for every name users read in outputs (GLOSSARY.md: labels live here).
+"""French and English labels for every name users read in outputs (docs/glossaire.md: labels live here).
 
 One dict per kind of name, each mapping the canonical (code) name to {"fr": ..., "en": ...}:
 indicators, scales, allocation kinds, events, household states, spell kinds and reasons, area types
@@ -64,6 +64,11 @@ INDICATORS: dict[str, dict[str, str]] = {
     "applications_per_allocation": _L("Demandes en attente par attribution (tension)",
                                       "Pending applications per allocation (tension)"),
     "pending_applications": _L("Demandes en attente", "Pending applications"),
+    "pending_applicants_external": _L("Demandes en attente hors mutation (demandeurs externes)",
+                                      "Pending applications from external applicants"),
+    "pending_transfer_requests": _L("Demandes de mutation en attente", "Pending transfer requests"),
+    "pending_applicants_priority": _L("Demandes en attente de ménages prioritaires",
+                                      "Pending applications from priority households"),
     "wait_months_median": _L("Délai médian d'attente avant attribution (mois)",
                              "Median wait from application to allocation (months)"),
     "wait_months_median_priority": _L("Délai médian d'attente des publics prioritaires (mois)",
@@ -77,6 +82,12 @@ INDICATORS: dict[str, dict[str, str]] = {
                                         "Share of rehousings with another landlord"),
     "rehoused_remaining_cost_change": _L("Évolution médiane du reste à charge des relogés (€/mois)",
                                          "Median change in remaining cost of rehoused households (EUR/month)"),
+    "rehousing_indemnities_eur": _L("Indemnités ANRU pour minoration de loyer versées (cumul, €)",
+                                    "ANRU rent-reduction indemnities paid (cumulative, EUR)"),
+    "demolition_slippage_months": _L("Retard de démolition le plus long (mois)",
+                                     "Longest demolition delay (months)"),
+    "rehousing_evicted": _L("Ménages sortis après refus des offres de relogement (cumul)",
+                            "Households evicted after refusing rehousing offers (cumulative)"),
     # affordability
     "rent_burden_median": _L("Taux d'effort médian des locataires", "Median rent burden of tenants"),
     "residual_income_median": _L("Reste à vivre médian des locataires (€/UC/mois)",
@@ -156,10 +167,13 @@ EVENTS: dict[str, dict[str, str]] = {
     "lapse": _L("Demande non renouvelée (radiation)", "Application lapsed"),
     "transfer_lapse": _L("Demande de mutation non renouvelée", "Transfer request lapsed"),
     "formed": _L("Nouveau ménage (décohabitation, séparation)", "New household formed"),
-    "forced_exit": _L("Sortie sans relogement à la démolition", "Forced exit at demolition"),
+    "forced_exit": _L("Sortie sans relogement (droit au maintien perdu après trois refus)",
+                      "Left without rehousing (right to stay lost after three refusals)"),
     "demolished": _L("Logement démoli", "Dwelling demolished"),
     "sold": _L("Logement vendu", "Dwelling sold"),
     "to_rehouse": _L("Ménage à reloger (démolition annoncée)", "To be rehoused (demolition announced)"),
+    "entered_diversification": _L("Entrée dans un logement de diversification (hors parc social)",
+                                  "Moved into a diversification dwelling (not social housing)"),
 }
 
 # --------------------------------------------------------------------------- household states
@@ -187,7 +201,7 @@ SPELL_REASONS: dict[str, dict[str, str]] = {
     "exit": _L("Sortie du parc social", "Exit"),
     "death": _L("Décès", "Death"),
     "lapse": _L("Demande non renouvelée", "Lapse"),
-    "forced_exit": _L("Sortie à la démolition", "Forced exit"),
+    "forced_exit": _L("Sortie après refus des offres de relogement", "Left after refusing rehousing offers"),
     "still_there": _L("En cours à la fin de la simulation", "Still there at the end"),
 }
 

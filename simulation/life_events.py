@@ -1,4 +1,4 @@
-"""Life events (DESIGN §3.1), for every household in the model at once: income shocks and
+"""Life events, for every household in the model at once: income shocks and
 employment, births, children ageing and leaving home, separations, ageing and deaths.
 
 Rare demographic events are drawn from one uniform per household as competing risks (at most one

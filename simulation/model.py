@@ -1,4 +1,4 @@
-"""The Mesa model: one step is one month, and it reads like the list in DESIGN §3."""
+"""The Mesa model: one step is one month, and it reads like the list of processes (docs/model.md)."""
 
 from __future__ import annotations
 
@@ -24,11 +24,40 @@ STREAMS = ("territory", "population", "life_events", "exits", "demand", "works",
            "refusals", "rehousing", "transfers")
 
 
+_SCENARIO_SEED = object()   # default of `seed`: use the scenario's run.seed
+
+
+def _resolve_seed(scenario: Scenario, seed, rng) -> int:
+    """The integer master seed from the constructor's `seed` / `rng` (see HousingModel)."""
+    if seed is not _SCENARIO_SEED and seed is not None and rng is not None:
+        raise ValueError("give either seed or rng, not both")
+    if rng is not None:
+        if isinstance(rng, np.random.Generator):
+            return int(rng.integers(2**32))
+        if isinstance(rng, (int, np.integer)) and not isinstance(rng, bool):
+            return int(rng)
+        raise TypeError(f"rng must be an integer or a numpy Generator, not {type(rng).__name__}")
+    if seed is _SCENARIO_SEED:
+        return scenario.run.seed
+    if seed is None:
+        return int(np.random.SeedSequence().generate_state(1)[0])
+    return int(seed)
+
+
 class HousingModel(mesa.Model):
     """Residential trajectories in a territory's social housing, month by month."""
 
-    def __init__(self, scenario: Scenario, seed: int | None = None):
-        seed = scenario.run.seed if seed is None else int(seed)
+    def __init__(self, scenario: Scenario | str, seed: int | None = _SCENARIO_SEED,
+                 rng: int | np.random.Generator | None = None):
+        """`scenario`: a validated Scenario, or a file path or built-in name. The seed is, in order:
+        `seed` or Mesa's `rng` (an integer, or a Generator an integer seed is drawn from); else
+        `scenario.run.seed`. An explicit `seed=None` (as `mesa.batch_run` passes for each
+        iteration) draws a fresh seed from the OS, so replicates differ; `model.seed` records the
+        seed used, which reproduces the run."""
+        if not isinstance(scenario, Scenario):
+            from .scenario import load_scenario
+            scenario = load_scenario(scenario)
+        seed = _resolve_seed(scenario, seed, rng)
         super().__init__(rng=seed)
         self.sc = scenario
         self.seed = seed
@@ -70,6 +99,7 @@ class HousingModel(mesa.Model):
         self.observer.step()        # month 0: the initial state
         self.ledger["start"] = self.households_present()
         self.datacollector = mesa.DataCollector(model_reporters={
+            "seed": lambda m: m.seed,
             "q1_share_tenants": lambda m: m.observer.latest["q1_share_tenants"],
             "q1_share_tenants_qpv": lambda m: m.observer.latest["q1_share_tenants_qpv"],
             "q1_share_tenants_outside_qpv": lambda m: m.observer.latest["q1_share_tenants_outside_qpv"],
@@ -158,8 +188,8 @@ class HousingModel(mesa.Model):
         return df
 
     def offers(self):
-        import pandas as pd
-        return pd.DataFrame(self.allocator.offer_log)
+        from .tables import offers_frame
+        return offers_frame(self)
 
     def events(self):
         return self.log.frame()

@@ -2,7 +2,8 @@
 summary.
 
 Reproducibility: for the same seed every file is byte-identical except manifest.json, the only file
-holding a timestamp and timings. Parquet files are written with pyarrow, without the pandas index.
+holding a timestamp and timings. Parquet files are written with pyarrow, without the pandas index,
+each column carrying its description and unit (simulation/tables.py, listed in docs/outputs.md).
 """
 
 from __future__ import annotations
@@ -19,7 +20,9 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from . import trajectories
+from . import fmt, trajectories
+from . import tables as _tables
+from .fmt import tr
 from .labels import label
 from .scenario import scenario_to_yaml
 
@@ -29,7 +32,7 @@ _REHOUSING_DTYPES = {
     "month": np.int32, "household": np.int64, "from_residence": np.int64, "dwelling": np.int64,
     "residence": np.int64, "outside_qpv": bool, "new_dwelling": bool, "other_landlord": bool,
     "remaining_cost_before": np.float64, "remaining_cost_after": np.float64, "reduction": np.float64,
-    "quartile": np.int8, "forced": bool,
+    "quartile": np.int8, "forced": bool, "offers": np.int16, "indemnity": np.float64,
 }
 
 
@@ -40,20 +43,22 @@ def _version(dist: str) -> str:
         return "unknown"
 
 
-def write_parquet(df: pd.DataFrame, path: Path) -> Path:
-    """Write a DataFrame deterministically (pyarrow, no index)."""
-    table = pa.Table.from_pandas(df, preserve_index=False)
-    pq.write_table(table, path, **PARQUET_OPTIONS)
+def write_parquet(df: pd.DataFrame, path: Path, table: str | None = None) -> Path:
+    """Write a DataFrame deterministically (pyarrow, no index); with `table`, the columns carry
+    their descriptions and units from simulation/tables.py."""
+    t = _tables.to_arrow(table, df) if table else pa.Table.from_pandas(df, preserve_index=False)
+    pq.write_table(t, path, **PARQUET_OPTIONS)
     return path
 
 
 def rehousing_frame(model) -> pd.DataFrame:
-    """The renewal rehousing log with typed columns and residence names."""
+    """The renewal rehousing log with typed columns, residences by name (indices kept as *_id)."""
     log = model.rehousing.log
     df = pd.DataFrame({k: np.asarray(log.get(k, []), dtype=t) for k, t in _REHOUSING_DTYPES.items()})
     names = list(model.territory.res_names)
     for col in ("from_residence", "residence"):
-        df[col + "_name"] = pd.Categorical.from_codes(df[col].to_numpy(), categories=names) \
+        df[col + "_id"] = df[col]
+        df[col] = pd.Categorical.from_codes(df[col].to_numpy(), categories=names) \
             if len(df) else pd.Categorical([], categories=names)
     return df
 
@@ -69,10 +74,35 @@ def quartile_frame(model) -> pd.DataFrame:
     })
 
 
+def output_tables(model, indicators: pd.DataFrame | None = None) -> dict[str, pd.DataFrame]:
+    """Every table of a run as written, with names and calendar dates (see docs/outputs.md)."""
+    ind = model.indicators() if indicators is None else indicators
+    sp = trajectories.spells(model)
+    raw = {
+        "indicators": ind,
+        "allocations": model.allocations(),
+        "offers": model.offers(),
+        "events": model.events(),
+        "trajectories": sp,
+        "transitions": trajectories.transitions(model, sp),
+        "rehousing": rehousing_frame(model),
+        "quartiles": quartile_frame(model),
+    }
+    return {k: _tables.with_dates(k, df, model.sc.run.start_year) for k, df in raw.items()}
+
+
 def write_run(model, out_dir: Path | str, timings: dict, scenario_path: str | Path | None,
-              indicators: pd.DataFrame | None = None) -> dict:
+              indicators: pd.DataFrame | None = None, atomic: bool = True, csv: bool = False) -> dict:
     """Write every output of a finished run into out_dir; return the manifest (with `files`).
-    `indicators`, if given, is model.indicators() already computed (saves recomputing it)."""
+    `indicators`, if given, is model.indicators() already computed (saves recomputing it); `csv`
+    also writes every table as a French-spreadsheet CSV under csv/.
+    With `atomic` (default) the files are written into a temporary folder that then replaces out_dir
+    as a whole (simulation.rundir): out_dir is the previous folder or the complete new one, never a
+    mix; atomic=False writes straight into out_dir (for a caller that already publishes it)."""
+    if atomic:
+        from .rundir import publish_dir
+        with publish_dir(out_dir, force=True) as rd:
+            return write_run(model, rd.tmp, timings, scenario_path, indicators, atomic=False, csv=csv)
     t0 = time.perf_counter()
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
@@ -83,23 +113,21 @@ def write_run(model, out_dir: Path | str, timings: dict, scenario_path: str | Pa
     p.write_text(scenario_to_yaml(sc), encoding="utf-8")
     files.append(p)
 
-    ind = model.indicators() if indicators is None else indicators
-    sp = trajectories.spells(model)
-    tables = {
-        "indicators": ind,
-        "allocations": model.allocations(),
-        "offers": model.offers(),
-        "events": model.events(),
-        "trajectories": sp,
-        "transitions": trajectories.transitions(model, sp),
-        "rehousing": rehousing_frame(model),
-    }
+    tables = output_tables(model, indicators)
+    ind = tables["indicators"]
     for name, df in tables.items():
-        files.append(write_parquet(df, out / f"{name}.parquet"))
+        if name != "quartiles":
+            files.append(write_parquet(df, out / f"{name}.parquet", table=name))
 
     p = out / "quartiles.csv"
-    quartile_frame(model).to_csv(p, index=False, float_format="%.2f", lineterminator="\n")
+    tables["quartiles"].to_csv(p, index=False, float_format="%.2f", lineterminator="\n",
+                               date_format="%Y-%m-%d")
     files.append(p)
+    if csv:
+        (out / "csv").mkdir(exist_ok=True)
+        for name, df in tables.items():
+            p = _tables.write_csv_fr(df, out / "csv" / f"{name}.csv")
+            files.append(p)
 
     from .figures import write_figures   # matplotlib only when writing
     terr = model.territory
@@ -126,7 +154,7 @@ def write_run(model, out_dir: Path | str, timings: dict, scenario_path: str | Pa
         "households": int(model.households.n),
         "timings_seconds": {k: round(float(v), 3) for k, v in timings.items()},
         "created_utc": _dt.datetime.now(_dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
-        "files": sorted([f.name for f in files] + ["manifest.json"]),
+        "files": sorted([str(f.relative_to(out)) for f in files] + ["manifest.json"]),
     }
     (out / "manifest.json").write_text(json.dumps(manifest, indent=2, ensure_ascii=False) + "\n",
                                        encoding="utf-8")
@@ -135,20 +163,18 @@ def write_run(model, out_dir: Path | str, timings: dict, scenario_path: str | Pa
 
 # ------------------------------------------------------------------------------------- summary
 def _pct(v: float) -> str:
-    return "n.d." if v is None or not np.isfinite(v) else f"{100 * v:.1f} %".replace(".", ",")
+    return fmt.pct(v)
 
 
 def _num(v: float, decimals: int = 0) -> str:
-    if v is None or not np.isfinite(v):
-        return "n.d."
-    s = f"{v:,.{decimals}f}"
-    return s.replace(",", "\u202f").replace(".", ",")
+    return fmt.num(v, decimals)
 
 
 def summary(model, indicators: pd.DataFrame | None = None) -> list[tuple[str, str]]:
-    """Headline figures of a run as (French label, formatted value): the last full year's flows,
-    vacancy, tension, refusals and legal indicators; Q1 shares of tenants in and outside QPV and the
-    dissimilarity index at the start (month 0, 1 January of the first year) and at the end."""
+    """Headline figures of a run as (label, formatted value), in the current language (simulation.fmt):
+    the last full year's flows, vacancy, tension, refusals and legal indicators; Q1 shares of tenants
+    in and outside QPV and the dissimilarity index at the start (month 0, 1 January of the first
+    year) and at the end."""
     df = model.indicators() if indicators is None else indicators
     needed = ("allocations", "turnover_rate", "vacancy_rate", "applications_per_allocation", "refusal_rate",
               "q1_share_allocations_outside_qpv", "q2q4_share_allocations_in_qpv",
@@ -174,30 +200,36 @@ def summary(model, indicators: pd.DataFrame | None = None) -> list[tuple[str, st
     if len(years):
         ym = int(years.max())
         y = model.sc.run.start_year + ym // 12 - 1
-        rows.append((f"Attributions en {y}", _num(one("allocations", "year", "territory", ym))))
-        rows.append((f"Taux de rotation {y}", _pct(one("turnover_rate", "year", "territory", ym))))
+        rows.append((tr(f"Attributions en {y}", f"Allocations in {y}"),
+                     _num(one("allocations", "year", "territory", ym))))
+        rows.append((tr(f"Taux de rotation {y}", f"Turnover rate {y}"),
+                     _pct(one("turnover_rate", "year", "territory", ym))))
         vac = pick("vacancy_rate", "month", "territory")
         vac = vac.loc[(vac["month"] > ym - 12) & (vac["month"] <= ym), "value"]
-        rows.append((f"Taux de vacance {y} (moyenne mensuelle)",
+        rows.append((tr(f"Taux de vacance {y} (moyenne mensuelle)", f"Vacancy rate {y} (monthly mean)"),
                      _pct(float(vac.mean()) if len(vac) else float("nan"))))
-        for ind, fmt in (("applications_per_allocation", lambda v: _num(v, 1)), ("refusal_rate", _pct),
+        for ind, show in (("applications_per_allocation", lambda v: _num(v, 1)), ("refusal_rate", _pct),
                          ("q1_share_allocations_outside_qpv", _pct), ("q2q4_share_allocations_in_qpv", _pct),
                          ("priority_share_allocations", _pct)):
-            rows.append((f"{label(ind, short=True)} {y}", fmt(one(ind, "year", "territory", ym))))
+            rows.append((f"{label(ind, fmt.get_lang(), short=True)} {y}",
+                         show(one(ind, "year", "territory", ym))))
     last = int(df["month"].max()) if len(df) else 0
     y0 = model.sc.run.start_year
-    when = f"début {y0} → fin {y0 + last // 12 - 1}" if last and last % 12 == 0 else f"mois 0 → {last}"
-    for scale, name in (("qpv", "en QPV"), ("outside_qpv", "hors QPV")):
+    when = tr(f"début {y0} → fin {y0 + last // 12 - 1}", f"start {y0} → end {y0 + last // 12 - 1}") \
+        if last and last % 12 == 0 else tr(f"mois 0 → {last}", f"month 0 → {last}")
+    for scale, name in (("qpv", tr("en QPV", "in QPV")), ("outside_qpv", tr("hors QPV", "outside QPV"))):
         v0 = one("q1_share_tenants", "month", scale, 0)
         v1 = one("q1_share_tenants", "month", scale, last)
-        rows.append((f"{label('q1_share_tenants', short=True)} {name}, {when}", f"{_pct(v0)} → {_pct(v1)}"))
+        rows.append((f"{label('q1_share_tenants', fmt.get_lang(), short=True)} {name}, {when}",
+                     f"{_pct(v0)} → {_pct(v1)}"))
     d0 = one("dissimilarity_q1", "month", "neighbourhood", 0, terr)
     d1 = one("dissimilarity_q1", "month", "neighbourhood", last, terr)
-    rows.append((f"{label('dissimilarity_q1', short=True)}, {when}", f"{_num(d0, 3)} → {_num(d1, 3)}"))
+    rows.append((f"{label('dissimilarity_q1', fmt.get_lang(), short=True)}, {when}",
+                 f"{_num(d0, 3)} → {_num(d1, 3)}"))
     n_re = len(model.rehousing.log.get("household", []))
     if n_re:
-        rows.append((label("rehoused", short=True), _num(n_re)))
+        rows.append((label("rehoused", fmt.get_lang(), short=True), _num(n_re)))
     return rows
 
 
-__all__ = ["write_run", "write_parquet", "summary", "rehousing_frame", "quartile_frame"]
+__all__ = ["write_run", "write_parquet", "summary", "rehousing_frame", "quartile_frame", "output_tables"]

@@ -1,5 +1,5 @@
 """Households: drawing new ones (initial tenants, initial applicants, inflow) consistent with the
-territory (DESIGN §2). Composition, income per consumption unit, priority status, employment."""
+territory (docs/model.md, entities). Composition, income per consumption unit, priority status, employment."""
 
 from __future__ import annotations
 
@@ -76,8 +76,8 @@ def populate(model, rng: np.random.Generator) -> None:
     n_app = int(round(model.sc.behaviour.demand.market_tension * expected_external_allocations(model)))
     a = new_applicants(model, n_app, rng)
     life = model.sc.behaviour.demand.application_lifetime_months
-    hh.app_date[a] = -rng.geometric(1 / (0.6 * life), n_app) + 1
-    hh.app_expiry[a] = rng.geometric(1 / life, n_app)
+    hh.app_date[a] = -rng.geometric(min(1.0, 1 / (0.6 * life)), n_app) + 1
+    hh.app_expiry[a] = rng.geometric(min(1.0, 1 / life), n_app)
 
 
 def expected_external_allocations(model) -> float:
@@ -109,5 +109,5 @@ def start_application(model, h: np.ndarray, rng: np.random.Generator) -> None:
     life = model.sc.behaviour.demand.application_lifetime_months
     hh.applying[h] = True
     hh.app_date[h] = model.month
-    hh.app_expiry[h] = model.month + rng.geometric(1 / life, len(h))
+    hh.app_expiry[h] = model.month + rng.geometric(min(1.0, 1 / life), len(h))
     hh.refusals[h] = 0

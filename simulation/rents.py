@@ -1,4 +1,4 @@
-"""Rents (DESIGN §3.5): yearly indexation, rent policy at re-letting, the solidarity surcharge (SLS),
+"""Rents: yearly indexation, rent policy at re-letting, the solidarity surcharge (SLS),
 income ceilings and a simplified housing-benefit (APL) schedule giving the remaining cost.
 
 All functions are vectorised over arrays of households and dwellings.

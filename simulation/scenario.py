@@ -2,19 +2,43 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Any
 
 import yaml
 from pydantic import BaseModel, ValidationError
 
+from .fmt import tr
 from .schema import Scenario, ScoringGrid
 
-SCENARIO_DIR = Path(__file__).resolve().parent.parent / "scenarios"
+def _scenario_dir() -> Path:
+    """Folder of the built-in scenarios: the package data `simulation.scenarios`, which is the
+    top-level scenarios/ folder of a checkout and ships inside the wheel."""
+    try:
+        from importlib.resources import files
+        return Path(str(files("simulation.scenarios")))
+    except ModuleNotFoundError:     # a bare source tree on sys.path, not installed
+        return Path(__file__).resolve().parent.parent / "scenarios"
+
+
+SCENARIO_DIR = _scenario_dir()
+
+# Limits on what a scenario file may ask the loader to read (one-line errors beyond them).
+SUFFIXES = (".yaml", ".yml")     # only scenario and grid files are read, never other files
+MAX_FILE_BYTES = 5 * 1024 * 1024
+MAX_DEPTH = 20                   # nesting of mappings and lists (a scenario needs about 6)
+MAX_NODES = 200_000              # values in one file, counted through YAML aliases
+MAX_EXTENDS = 20                 # length of an extends: chain
 
 
 class ScenarioError(Exception):
-    """A problem a user can fix in a scenario file; str() is one line naming file, field and fix."""
+    """A problem a user can fix in a scenario file; str() is one line naming file, field and fix.
+    `problems` lists every problem found (one line each), for `peuplement validate`."""
+
+    def __init__(self, message: str, problems: list[str] | None = None):
+        super().__init__(message)
+        self.problems = problems or [message]
 
 
 def deep_merge(base: dict, override: dict) -> dict:
@@ -28,48 +52,118 @@ def deep_merge(base: dict, override: dict) -> dict:
     return out
 
 
+def _is_file(path: Path) -> bool:
+    """Path.is_file, with a one-line error for names the file system refuses (too long, ...)."""
+    try:
+        return path.is_file()
+    except (OSError, ValueError) as e:
+        reason = "name too long for the file system" if getattr(e, "errno", None) == 36 else \
+            (getattr(e, "strerror", None) or "not a valid file name")
+        raise ScenarioError(f"{_short(path)}: {reason}; give a shorter or valid path") from None
+
+
+def _short(path, limit: int = 160) -> str:
+    """A path shown in an error: control characters replaced, long names cut."""
+    text = "".join(c if c.isprintable() else "?" for c in str(path))
+    return text if len(text) <= limit else text[:limit - 1] + "…"
+
+
+def _depth_ok(data, path: Path) -> None:
+    """Refuse data nested deeper than MAX_DEPTH or holding more than MAX_NODES values (YAML aliases
+    can make a small file expand to billions of values)."""
+    stack, seen = [(data, 1)], 0
+    while stack:
+        node, depth = stack.pop()
+        seen += 1
+        if seen > MAX_NODES:
+            raise ScenarioError(f"{_short(path)}: more than {MAX_NODES:,} values (through YAML aliases?); "
+                                "a scenario needs far fewer; write it out plainly")
+        if isinstance(node, (dict, list)):
+            if depth > MAX_DEPTH:
+                raise ScenarioError(f"{_short(path)}: nested more than {MAX_DEPTH} levels deep; a scenario "
+                                    "needs about 6; check the indentation")
+            items = node.values() if isinstance(node, dict) else node
+            stack.extend((x, depth + 1) for x in items)
+
+
 def _read_yaml(path: Path, what: str = "scenario") -> dict:
-    if not path.is_file():
-        raise ScenarioError(f"{path}: {what} file not found; check the path "
+    if path.suffix.lower() not in SUFFIXES:
+        raise ScenarioError(f"{_short(path)}: a {what} file must end in .yaml or .yml; "
+                            "other files are not read")
+    if not _is_file(path):
+        raise ScenarioError(f"{_short(path)}: {what} file not found; check the path "
                             f"(built-in scenarios are in {SCENARIO_DIR})")
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+        size = path.stat().st_size
+        if size > MAX_FILE_BYTES:
+            raise ScenarioError(f"{_short(path)}: {size / 1e6:.1f} MB, more than the "
+                                f"{MAX_FILE_BYTES // 2**20} MB a {what} file may hold; "
+                                "is it the right file?")
+        with path.open("rb") as f:
+            raw = f.read(MAX_FILE_BYTES + 1)
+        data = yaml.safe_load(raw.decode("utf-8"))
+    except OSError as e:
+        raise ScenarioError(f"{_short(path)}: cannot read the {what} file ({e.strerror or e})") from None
+    except RecursionError:
+        raise ScenarioError(f"{_short(path)}: nested too deeply; a scenario needs about 6 levels; "
+                            "check the indentation") from None
     except yaml.YAMLError as e:
         mark = getattr(e, "problem_mark", None)
         where = f" line {mark.line + 1}, column {mark.column + 1}" if mark else ""
         problem = getattr(e, "problem", None) or str(e).splitlines()[0]
-        raise ScenarioError(f"{path}:{where}: not valid YAML ({problem}); fix the indentation or "
+        problem = _short(problem, 120)
+        raise ScenarioError(f"{_short(path)}:{where}: not valid YAML ({problem}); fix the indentation or "
                             "quoting there") from None
     except UnicodeDecodeError:
-        raise ScenarioError(f"{path}: not a UTF-8 text file; save it as UTF-8") from None
+        raise ScenarioError(f"{_short(path)}: not a UTF-8 text file; save it as UTF-8") from None
     if data is None:
         data = {}
     if not isinstance(data, dict):
-        raise ScenarioError(f"{path}: the top level must be a mapping of fields (name:, territory:, ...)")
+        raise ScenarioError(f"{_short(path)}: the top level must be a mapping of fields "
+                            "(name:, territory:, ...)")
+    _depth_ok(data, path)
     return data
+
+
+def _looks_like(data: dict, model: type[BaseModel], path: Path, what: str) -> None:
+    """A file read on another file's behalf (extends:, scoring_file:) must have the top-level keys of
+    a scenario or grid; otherwise it is refused without echoing any of its content."""
+    allowed = set(model.model_fields) | ({"extends"} if model is Scenario else set())
+    if any(not isinstance(k, str) or k not in allowed for k in data):
+        raise ScenarioError(f"{_short(path)}: is not a {what} file (its top-level fields are not "
+                            f"{what} fields); check the name given")
 
 
 def resolve_raw(path: Path, _chain: tuple[Path, ...] = ()) -> dict:
     """The raw mapping of a scenario after following its `extends:` chain."""
     path = path.resolve()
     if path in _chain:
-        raise ScenarioError(f"{path}: extends itself through {' -> '.join(p.name for p in _chain)}; "
-                            "remove the cycle")
+        raise ScenarioError(f"{_short(path)}: extends itself through "
+                            f"{_short(' -> '.join(p.name for p in _chain))}; remove the cycle")
+    if len(_chain) >= MAX_EXTENDS:
+        raise ScenarioError(f"{_short(_chain[0])}: extends: chain longer than {MAX_EXTENDS} files; "
+                            "extend a scenario closer to the baseline")
     data = _read_yaml(path)
+    if _chain:
+        _looks_like(data, Scenario, path, "scenario")
     parent = data.pop("extends", None)
     _absolutise(data, path.parent)
     if parent is None:
         return data
-    if not isinstance(parent, str):
-        raise ScenarioError(f"{path}: extends: must be a file name such as 'baseline.yaml'")
+    if not isinstance(parent, str) or not parent.strip():
+        raise ScenarioError(f"{_short(path)}: extends: must be a file name such as 'baseline.yaml'")
     ppath = path.parent / parent
-    if not ppath.is_file():   # a built-in scenario, named with or without .yaml
+    if not _is_file(ppath):   # a built-in scenario, named with or without .yaml
         for cand in (SCENARIO_DIR / parent, builtin(parent)):
-            if cand.is_file():
+            if _is_file(cand):
                 ppath = cand
                 break
-    if not ppath.is_file():
-        raise ScenarioError(f"{path}: extends: file '{parent}' not found next to it nor in {SCENARIO_DIR}")
+    if ppath.suffix.lower() not in SUFFIXES:
+        raise ScenarioError(f"{_short(path)}: extends: '{_short(parent, 80)}' is not a .yaml or .yml file; "
+                            "only scenario files can be extended")
+    if not _is_file(ppath):
+        raise ScenarioError(f"{_short(path)}: extends: file '{_short(parent, 80)}' not found next to it "
+                            f"nor in {SCENARIO_DIR}")
     return deep_merge(resolve_raw(ppath, _chain + (path,)), data)
 
 
@@ -80,37 +174,169 @@ def _absolutise(data: dict, folder: Path) -> None:
         alloc["scoring_file"] = str((folder / alloc["scoring_file"]).resolve())
 
 
-def load_scenario(path: str | Path, overrides: dict | None = None) -> Scenario:
-    """Load, merge and validate a scenario file; raises ScenarioError with a one-line message."""
-    path = Path(path)
+def load_scenario(path: str | Path, overrides: dict | None = None, *,
+                  overrides_label: str = "overrides") -> Scenario:
+    """Load, merge and validate a scenario: a file path or the name of a built-in scenario
+    ('baseline'). `overrides` are merged last, as nested mappings or dotted keys
+    ({"rents.single_rent.start": "2027-01"}; a list item by its index: "works.0.demolish"), and
+    validated like the file; a bad override is reported as `<overrides_label> key=value: ...`.
+    Raises ScenarioError with a one-line message."""
+    path = find_scenario(path)
     raw = resolve_raw(path)
     if overrides:
-        raw = deep_merge(raw, overrides)
-    return validate_raw(raw, path)
+        raw = apply_overrides(raw, overrides, overrides_label)
+    try:
+        return validate_raw(raw, path)
+    except ScenarioError as e:
+        raise _blame_overrides(e, path, overrides or {}, overrides_label) from None
+
+
+def find_scenario(path_or_name: str | Path) -> Path:
+    """A scenario file: an existing path, else a built-in scenario by name ('baseline' or
+    'baseline.yaml'). Raises ScenarioError (one line, listing the built-in names) if neither."""
+    p = Path(path_or_name)
+    if _is_file(p):      # a name the file system refuses (too long, ...) is a one-line error
+        return p
+    if p.exists():
+        raise ScenarioError(tr(f"{p} : n'est pas un fichier ; donnez un fichier de scénario YAML",
+                               f"{p}: is not a file; give a scenario YAML file"))
+    name = str(path_or_name)
+    if "/" not in name and "\\" not in name:
+        b = builtin(name)
+        if b.is_file():
+            return b
+    available = ", ".join(builtin_names()) or tr("aucun", "none")
+    raise ScenarioError(tr(f"{name} : fichier de scénario introuvable, et pas un scénario intégré "
+                           f"(intégrés : {available})",
+                           f"{name}: scenario file not found, and not a built-in scenario "
+                           f"(built-in: {available})"))
+
+
+def builtin_names() -> list[str]:
+    """Names of the built-in scenarios, sorted."""
+    return sorted(f.stem for f in SCENARIO_DIR.glob("*.yaml"))
+
+
+# ------------------------------------------------------------------------------------- overrides
+def _split_key(key: str) -> list[str | int]:
+    """'works.0.demolish' or 'works[0].demolish' -> ['works', 0, 'demolish']."""
+    parts: list[str | int] = []
+    for part in key.replace("[", ".").replace("]", "").split("."):
+        if part == "":
+            raise ValueError(key)
+        parts.append(int(part) if part.isdigit() else part)
+    return parts
+
+
+def apply_overrides(raw: dict, overrides: dict, label: str = "overrides") -> dict:
+    """The raw scenario with overrides applied: nested mappings merge as in `extends:`, dotted keys
+    set one field (creating the mappings on the way; an integer part indexes an existing list)."""
+    out = dict(raw)
+    for key, value in overrides.items():
+        if not isinstance(key, str):
+            raise ScenarioError(f"{label} {key!r}: " + tr("un nom de champ est un texte",
+                                                         "a field name is a text"))
+        try:
+            parts = _split_key(key)
+        except ValueError:
+            raise ScenarioError(f"{label} {key}: " + tr(
+                "nom de champ mal formé ; écrivez par ex. rents.single_rent.start",
+                "malformed field name; write e.g. rents.single_rent.start")) from None
+        if len(parts) == 1 and isinstance(value, dict) and isinstance(out.get(key), dict):
+            out[key] = deep_merge(out[key], value)
+            continue
+        out = _set_path(out, parts, value, key, label)
+    return out
+
+
+def _set_path(node, parts: list, value, key: str, label: str):
+    """A copy of node with the value at parts (copies along the path; the rest is shared)."""
+    head, rest = parts[0], parts[1:]
+    if isinstance(head, int):
+        if not isinstance(node, list) or not -len(node) <= head < len(node):
+            n = len(node) if isinstance(node, list) else 0
+            raise ScenarioError(f"{label} {key}: " + tr(
+                f"pas d'élément {head} ici (la liste en a {n})",
+                f"no item {head} here (the list has {n})"))
+        out = list(node)
+    else:
+        if node is None:
+            node = {}
+        if not isinstance(node, dict):
+            raise ScenarioError(f"{label} {key}: " + tr(
+                f"'{head}' : le champ au-dessus n'est pas un ensemble de champs",
+                f"'{head}': the field above is not a mapping of fields"))
+        out = dict(node)
+    if rest:
+        child = out[head] if (isinstance(head, int) or head in out) else None
+        out[head] = _set_path(child, rest, value, key, label)
+    elif isinstance(value, dict) and isinstance(out.get(head) if isinstance(out, dict) else out[head], dict):
+        out[head] = deep_merge(out[head], value)
+    else:
+        out[head] = value
+    return out
+
+
+def _dotted(parts) -> str:
+    return ".".join(str(p) for p in parts)
+
+
+def _blame_overrides(e: ScenarioError, path: Path, overrides: dict, label: str) -> ScenarioError:
+    """Problems on an overridden field name the override (`--set key=value`), not the file."""
+    keys = [(k, _dotted(_split_key(k)) if isinstance(k, str) else str(k), v) for k, v in overrides.items()]
+    prefix = f"{path}: "
+
+    def blame(line: str) -> str:
+        if not line.startswith(prefix):
+            return line
+        rest = line[len(prefix):]
+        field = rest.split(":", 1)[0].replace("[", ".").replace("]", "")
+        for k, dk, v in keys:
+            if field == dk or dk.startswith(field + ".") or field.startswith(dk + "."):
+                shown = v if isinstance(v, str) else json.dumps(v, ensure_ascii=False, default=str)
+                return f"{path} ({label} {k}={shown}): {rest}"
+        return line
+
+    problems = [blame(p) for p in e.problems]
+    first = blame(str(e))
+    return ScenarioError(first, problems)
 
 
 def validate_raw(raw: dict, path: Path | str = "<scenario>") -> Scenario:
     """Validate a merged raw mapping. A scoring_file is read and inlined as allocation.scoring, so the
     resolved scenario written beside a run is self-contained."""
     alloc = raw.get("allocation")
-    if isinstance(alloc, dict) and alloc.get("scoring_file"):
+    if isinstance(alloc, dict) and alloc.get("scoring_file") is not None:
+        if not isinstance(alloc["scoring_file"], str) or not alloc["scoring_file"].strip():
+            raise ScenarioError(f"{_short(path)}: allocation.scoring_file: must be a file name such as "
+                                "'scoring/need_first.yaml'")
         if alloc.get("scoring") is not None:
-            raise ScenarioError(f"{path}: allocation: give either scoring or scoring_file, not both")
+            raise ScenarioError(f"{_short(path)}: allocation: " + tr("donnez scoring ou scoring_file, pas les deux",
+                                                                     "give either scoring or scoring_file, not both"))
         gpath = Path(alloc["scoring_file"])
-        if not gpath.is_file():
-            raise ScenarioError(f"{path}: allocation.scoring_file: grid file '{gpath}' not found; give a "
-                                "path relative to the scenario file that names it (shipped grids are in "
-                                f"{SCENARIO_DIR / 'scoring'})")
+        if gpath.suffix.lower() not in SUFFIXES:
+            raise ScenarioError(f"{_short(path)}: allocation.scoring_file: '{_short(gpath.name, 80)}' " + tr(
+                "n'est pas un fichier .yaml ou .yml ; seules les grilles sont lues",
+                "is not a .yaml or .yml file; only grid files are read"))
+        if not _is_file(gpath):
+            raise ScenarioError(f"{_short(path)}: allocation.scoring_file: " + tr(
+                f"grille '{_short(gpath)}' introuvable ; donnez un chemin relatif au fichier de scénario qui la "
+                f"nomme (grilles fournies dans {SCENARIO_DIR / 'scoring'})",
+                f"grid file '{_short(gpath)}' not found; give a path relative to the scenario file that names it "
+                f"(shipped grids are in {SCENARIO_DIR / 'scoring'})"))
         grid = _read_yaml(gpath, "scoring grid")
+        _looks_like(grid, ScoringGrid, gpath, "scoring grid")
         try:
             ScoringGrid.model_validate(grid)
         except ValidationError as e:
-            raise ScenarioError(format_validation_error(e, gpath, ScoringGrid)) from None
+            raise ScenarioError(format_validation_error(e, gpath, ScoringGrid),
+                                validation_problems(e, gpath, ScoringGrid)) from None
         raw = deep_merge(raw, {"allocation": {"scoring": grid, "scoring_file": None}})
     try:
         return Scenario.model_validate(raw)
     except ValidationError as e:
-        raise ScenarioError(format_validation_error(e, path, Scenario)) from None
+        raise ScenarioError(format_validation_error(e, path, Scenario),
+                            validation_problems(e, path, Scenario)) from None
 
 
 def _model_at(model: type[BaseModel], loc: tuple) -> type[BaseModel] | None:
@@ -149,35 +375,122 @@ def _unwrap(ann, typing):
 
 
 def format_validation_error(e: ValidationError, path, root: type[BaseModel]) -> str:
-    """One line: file, dotted field, what is wrong and what is allowed."""
-    err = e.errors()[0]
+    """One line: file, dotted field, what is wrong and what is allowed (the first problem, and how
+    many more there are)."""
+    lines = validation_problems(e, path, root)
+    n = len(lines) - 1
+    extra = tr(f" (et {n} autre{'s' if n > 1 else ''} problème{'s' if n > 1 else ''})",
+               f" (and {n} more problem{'s' if n > 1 else ''})") if n else ""
+    return lines[0] + extra
+
+
+def validation_problems(e: ValidationError, path, root: type[BaseModel]) -> list[str]:
+    """Every problem of a validation error, one line each: file, dotted field, what is wrong."""
+    return [_problem(err, path, root) for err in e.errors()]
+
+
+def _problem(err: dict, path, root: type[BaseModel]) -> str:
     loc = tuple(err.get("loc", ()))
     # tagged-union members appear in loc by their tag; drop them from the user's view
     shown = [p for p in loc if not (isinstance(p, str) and p in _UNION_TAGS)]
-    field = "".join(f"[{p}]" if isinstance(p, int) else f".{p}" for p in shown).lstrip(".") or "(top level)"
+    field = "".join(f"[{p}]" if isinstance(p, int) else f".{p}" for p in shown).lstrip(".") \
+        or tr("(premier niveau)", "(top level)")
     typ = err.get("type", "")
     given = err.get("input")
+    ctx = err.get("ctx") or {}
+    tags = ", ".join(sorted(_UNION_TAGS))
+    got = f" ({tr('reçu', 'got')} {_short(repr(given), 60)})" if given is not None and not isinstance(given, (dict, list)) \
+        else ""
     if typ == "extra_forbidden":
         parent = _model_at(root, loc[:-1])
-        allowed = ", ".join(parent.model_fields) if parent else "see docs/parameters.md"
-        msg = f"unknown field '{loc[-1]}'; allowed here: {allowed}"
+        allowed = ", ".join(parent.model_fields) if parent else "docs/parameters.md"
+        msg = tr(f"champ inconnu '{loc[-1]}' ; champs permis ici : {allowed}",
+                 f"unknown field '{loc[-1]}'; allowed here: {allowed}")
     elif typ == "missing":
-        msg = "is required but missing; add it"
+        msg = tr("obligatoire mais absent ; ajoutez-le", "is required but missing; add it")
     elif typ == "literal_error":
-        msg = f"'{given}' is not allowed; {err['msg'].replace('Input should be', 'use')}"
+        msg = tr(f"'{given}' n'est pas permis ; valeurs possibles : {ctx.get('expected', '')}",
+                 f"'{given}' is not allowed; use {ctx.get('expected', '')}")
     elif typ == "union_tag_invalid":
-        msg = f"unknown type '{given.get('type') if isinstance(given, dict) else given}'; use one of " \
-              f"{', '.join(sorted(_UNION_TAGS))}"
+        t = given.get("type") if isinstance(given, dict) else given
+        msg = tr(f"type inconnu '{t}' ; valeurs possibles : {tags}", f"unknown type '{t}'; use one of {tags}")
     elif typ == "union_tag_not_found":
-        msg = f"needs a 'type:' field, one of {', '.join(sorted(_UNION_TAGS))}"
+        msg = tr(f"il faut un champ 'type:', parmi {tags}", f"needs a 'type:' field, one of {tags}")
     elif typ == "value_error":
         msg = str(err["msg"]).removeprefix("Value error, ")
+        msg = tr(_VALUE_ERRORS_FR.get(msg, msg), msg)
+    elif typ in _BOUNDS and _allowed_range(root, loc):
+        rng = _allowed_range(root, loc)
+        msg = tr(f"{given!r} est hors de l'intervalle permis {rng}", f"{given!r} is outside the allowed range {rng}")
+    elif typ in _BOUNDS:
+        op, key = _BOUNDS[typ]
+        msg = tr(f"doit être {op} {ctx.get(key)}", err["msg"].replace("Input should be", "must be")) + got
+    elif typ in _TYPES:
+        msg = tr(_TYPES[typ], err["msg"].replace("Input should be", "must be")) + got
     else:
-        m = err["msg"].replace("Input should be", "must be")
-        msg = f"{m} (got {given!r})" if given is not None and not isinstance(given, (dict, list)) else m
-    extra = f" (and {len(e.errors()) - 1} more problem{'s' if len(e.errors()) > 2 else ''})" \
-        if len(e.errors()) > 1 else ""
-    return f"{path}: {field}: {msg}{extra}"
+        msg = err["msg"].replace("Input should be", "must be") + got
+    if not shown and typ == "value_error":     # a whole-scenario rule: its message names the field
+        return f"{_short(path)}: {msg}"
+    return f"{_short(path)}: {field}: {msg}"
+
+
+_VALUE_ERRORS_FR = {   # French wording of the schema's common rule messages
+    "a date is written 'YYYY-MM' or as a year, e.g. '2028-01' or 2028":
+        "une date s'écrit 'AAAA-MM' ou comme une année, par ex. '2028-01' ou 2028",
+    "the month of a date must be 01 to 12": "le mois d'une date va de 01 à 12",
+    "at least one reservation holder is needed": "il faut au moins un réservataire",
+    "one holder must be of kind 'landlord' (it takes what others cannot fill)":
+        "un réservataire doit être de type 'landlord' (il prend ce que les autres ne pourvoient pas)",
+    "give either scoring or scoring_file, not both": "donnez scoring ou scoring_file, pas les deux",
+}
+_BOUNDS = {"greater_than_equal": ("≥", "ge"), "greater_than": (">", "gt"),
+           "less_than_equal": ("≤", "le"), "less_than": ("<", "lt")}
+_TYPES = {   # French wording of pydantic's type errors (English keeps pydantic's own)
+    "int_parsing": "doit être un nombre entier", "int_type": "doit être un nombre entier",
+    "int_from_float": "doit être un nombre entier", "float_parsing": "doit être un nombre",
+    "float_type": "doit être un nombre", "bool_parsing": "doit être true ou false",
+    "bool_type": "doit être true ou false", "string_type": "doit être un texte",
+    "list_type": "doit être une liste", "dict_type": "doit être un ensemble de champs",
+    "model_type": "doit être un ensemble de champs", "model_attributes_type": "doit être un ensemble de champs",
+    "finite_number": "doit être un nombre fini",
+}
+
+
+def _allowed_range(root: type[BaseModel], loc: tuple) -> str:
+    """'[0, 1]'-style range of the field at loc (its own bounds, or its items'), or ''."""
+    import typing
+
+    from .schema_doc import _bounds, _constraints
+
+    cur: Any = root
+    field = None
+    item = False                      # loc goes on past the field: an item of a list or mapping
+    for p in loc:
+        if isinstance(cur, type) and issubclass(cur, BaseModel) and isinstance(p, str):
+            if p in cur.model_fields:
+                field, item = cur.model_fields[p], False
+                cur = _unwrap(field.annotation, typing)
+                continue
+            if p in _UNION_TAGS:
+                cur = _tag_models()[p]
+                continue
+        if not isinstance(p, int) or not (isinstance(cur, type) and issubclass(cur, BaseModel)):
+            item = True
+    if field is None:
+        return ""
+    if not item:
+        meta = list(field.metadata)
+    else:
+        meta = []
+
+        def gather(t):
+            if typing.get_origin(t) is typing.Annotated:
+                meta.extend(typing.get_args(t)[1:])
+            for a in typing.get_args(t):
+                gather(a)
+        gather(field.annotation)
+    b = _bounds(_constraints(meta))
+    return b.removeprefix("in ") if b else ""
 
 
 def _tag_models() -> dict[str, type[BaseModel]]:

@@ -1,8 +1,8 @@
 """The scenario schema: the one place where every parameter is named, typed, defaulted and documented.
 
 A scenario YAML file is validated against `Scenario`. Unknown keys are rejected everywhere.
-Each default says its unit and where the figure comes from: `france.yaml` means
-`../shared/targets/france.yaml` (sourced national figures); "assumption" means a modelling choice
+Each default says its unit and where the figure comes from (a national statistic cited by its producer
+and year, see docs/sources.md); "assumption" means a modelling choice
 documented in docs/parameters.md, to be calibrated.
 
 Dates are written "YYYY-MM" (or a bare year, meaning January) and are converted to model months
@@ -14,7 +14,7 @@ from __future__ import annotations
 import re
 from typing import Annotated, Literal, Union
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator, model_validator
 
 FINANCINGS = ("PLAI", "PLUS", "PLS", "PLI")
 TYPOLOGIES = ("T1", "T2", "T3", "T4", "T5")
@@ -23,6 +23,30 @@ HOLDER_KINDS = ("prefect", "action_logement", "municipality", "landlord")
 Share = Annotated[float, Field(ge=0.0, le=1.0)]
 PosFloat = Annotated[float, Field(gt=0.0)]
 NonNegFloat = Annotated[float, Field(ge=0.0)]
+
+# Every number has hard bounds (pydantic ge/le: outside, the file is refused with the allowed range)
+# and, where the usual values are narrower, a plausible range declared with `plausible(lo, hi)`:
+# outside it the file is accepted with a one-line warning (simulation/ranges.py). Both are shown in
+# docs/parameters.md.
+MAX_DWELLINGS = 2_000_000     # documented maximum of a territory (a run holds every dwelling in memory)
+
+
+def plausible(lo: float | None, hi: float | None) -> dict:
+    """`json_schema_extra` of a field whose usual values lie in [lo, hi] (None: no edge on that side)."""
+    return {"plausible": [lo, hi]}
+
+
+def _printable_name(v: str) -> str:
+    if any(not c.isprintable() for c in v):
+        raise ValueError("a name may not hold control characters (tabs, line breaks, terminal escapes)")
+    return v
+
+
+Name = Annotated[str, Field(min_length=1, max_length=120), AfterValidator(_printable_name)]
+Rate = Annotated[float, Field(ge=0.0, le=1.0)]      # a yearly probability
+Logit = Annotated[float, Field(ge=-10.0, le=10.0, json_schema_extra=plausible(-5, 5))]
+Eur = Annotated[float, Field(ge=0.0, le=5000.0)]    # EUR per month
+RentM2 = Annotated[float, Field(gt=0.0, le=50.0, json_schema_extra=plausible(3, 15))]
 
 _DATE_RE = re.compile(r"^(\d{4})(?:-(\d{2}))?$")
 
@@ -44,6 +68,8 @@ def _check_date(v: object) -> str:
     m = _DATE_RE.match(v)
     if m.group(2) and not 1 <= int(m.group(2)) <= 12:
         raise ValueError("the month of a date must be 01 to 12")
+    if not 1900 <= int(m.group(1)) <= 2200:
+        raise ValueError(f"the year of date '{v}' must be between 1900 and 2200")
     return v
 
 
@@ -65,14 +91,22 @@ class Dated(Strict):
 
     _v_start = field_validator("start", "end", mode="before")(lambda v: v if v is None else _check_date(v))
 
+    @model_validator(mode="after")
+    def _end_after_start(self):
+        if self.end is not None and date_to_month(self.end, 2000) < date_to_month(self.start, 2000):
+            raise ValueError(f"end ({self.end}) is before start ({self.start}); the lever would never "
+                             "apply: put end after start, or remove it")
+        return self
+
 
 # --------------------------------------------------------------------------------------------- run
 
 
 class RunSettings(Strict):
-    """Run settings, kept apart from model parameters (DESIGN §7)."""
+    """Run settings, kept apart from model parameters."""
 
-    seed: int = Field(1, ge=0, description="master seed; every random stream is spawned from it")
+    seed: int = Field(1, ge=0, le=2**32 - 1,
+                      description="master seed; every random stream is spawned from it")
     years: int = Field(20, ge=1, le=100, description="horizon in years (one step = one month)")
     start_year: int = Field(2025, ge=1990, le=2100, description="calendar year of month 1")
 
@@ -81,27 +115,31 @@ class RunSettings(Strict):
 
 
 class ResidenceSpec(Strict):
-    name: str = Field(min_length=1)
-    landlord: str = Field(description="name of one of territory.landlords")
+    name: Name
+    landlord: Name = Field(description="name of one of territory.landlords")
     year_built: int = Field(ge=1900, le=2100, description="year of completion; sets the era's rent, "
                             "typology mix and surfaces (pre-1977 estates are larger)")
     financing: Literal["PLAI", "PLUS", "PLS", "PLI"] = Field(
         "PLUS", description="financing type: rent level and income ceilings (old HLM/O stock is PLUS)")
-    dwellings: int = Field(gt=0, le=100_000, description="number of dwellings at the base scale")
-    typology: dict[Literal["T1", "T2", "T3", "T4", "T5"], NonNegFloat] | None = Field(
-        None, description="shares of T1..T5; default by era (rents.typology_by_era)")
-    rent_m2: PosFloat | None = Field(
+    dwellings: int = Field(gt=0, le=100_000, json_schema_extra=plausible(None, 5000),
+                           description="number of dwellings at the base scale")
+    typology: dict[Literal["T1", "T2", "T3", "T4", "T5"], Share] | None = Field(
+        None, description="shares of T1..T5 (a type left out has none; rescaled to add up to 1); "
+        "default by era (rents.typology_by_era)")
+    rent_m2: RentM2 | None = Field(
         None, description="base rent EUR/m2/month at start; default from era x financing (rents)")
     attractiveness_delta: float = Field(0.0, ge=-1.0, le=1.0,
                                         description="added to the neighbourhood's attractiveness")
 
+    _v_typology = field_validator("typology")(lambda v: v if v is None else _shares(v, "typology"))
+
 
 class NeighbourhoodSpec(Strict):
-    name: str = Field(min_length=1)
+    name: Name
     is_qpv: bool = Field(False, description="priority neighbourhood of urban policy (QPV)")
     is_renewal_site: bool = Field(False, description="QPV with an urban renewal project (NPNRU)")
     attractiveness: Share = Field(0.5, description="0 = stigmatised, 1 = sought after (assumption)")
-    residences: list[ResidenceSpec] = Field(min_length=1)
+    residences: list[ResidenceSpec] = Field(min_length=1, max_length=1000)
 
     @model_validator(mode="after")
     def _renewal_is_qpv(self):
@@ -111,9 +149,12 @@ class NeighbourhoodSpec(Strict):
 
 
 class LandlordSpec(Strict):
-    name: str = Field(min_length=1)
+    name: Name
     kind: Literal["OPH", "ESH", "SEM"] = Field("ESH", description="public office (OPH), social "
                                                 "housing company (ESH) or mixed company (SEM)")
+
+
+Count = Annotated[int, Field(ge=0, le=100_000_000)]  # rows or dwellings of an RPLS file
 
 
 class TerritorySourceSpec(Strict):
@@ -124,26 +165,27 @@ class TerritorySourceSpec(Strict):
     layout: Literal["old", "recent"] = Field(description="RPLS column layout: 'old' (DEPCOM, EPCI, "
                                              "FINAN, ...) or 'recent' (*_CODE / *_LIBELLE pairs)")
     epci: str = Field(description="EPCI (SIREN code) whose dwellings were kept")
-    rows_read: int = Field(ge=0, description="data rows in the file")
-    rows_in_epci: int = Field(ge=0, description="rows with this EPCI code")
-    dwellings: int = Field(ge=0, description="dwellings kept in the territory")
-    rows_dropped: dict[str, int] = Field(default_factory=dict, description="rows of the EPCI not "
+    rows_read: Count = Field(description="data rows in the file")
+    rows_in_epci: Count = Field(description="rows with this EPCI code")
+    dwellings: Count = Field(description="dwellings kept in the territory")
+    rows_dropped: dict[str, Count] = Field(default_factory=dict, description="rows of the EPCI not "
                                         "used, by reason (e.g. student housing, no room count)")
-    imputed: dict[str, int] = Field(default_factory=dict, description="dwellings whose value was "
+    imputed: dict[str, Count] = Field(default_factory=dict, description="dwellings whose value was "
                                     "imputed, by field (rent, landlord, financing, ...); see docs/rpls.md")
-    financing_codes: dict[str, int] = Field(default_factory=dict, description="dwellings by RPLS "
+    financing_codes: dict[str, Count] = Field(default_factory=dict, description="dwellings by RPLS "
                                             "financing code, written as 'code -> type'")
     notes: list[str] = Field(default_factory=list, description="how the imputations were made")
 
 
 class TerritorySpec(Strict):
-    name: str = "Territoire"
-    landlords: list[LandlordSpec] = Field(min_length=1)
-    neighbourhoods: list[NeighbourhoodSpec] = Field(min_length=1)
+    name: Name = "Territoire"
+    landlords: list[LandlordSpec] = Field(min_length=1, max_length=500)
+    neighbourhoods: list[NeighbourhoodSpec] = Field(min_length=1, max_length=5000)
     scale_to_dwellings: int | None = Field(
-        None, ge=50, le=2_000_000,
+        None, ge=50, le=MAX_DWELLINGS, json_schema_extra=plausible(None, 300_000),
         description="if set, the generator scales the described stock to this many dwellings, "
-                    "replicating neighbourhoods with the same proportions")
+                    "replicating neighbourhoods with the same proportions (300,000 dwellings take "
+                    "about 3 GB of memory and hours for 20 years)")
     source: TerritorySourceSpec | None = Field(
         None, description="provenance of an imported territory: file, rows used and dropped, "
         "what was imputed (written by `peuplement territory from-rpls`)")
@@ -159,7 +201,28 @@ class TerritorySpec(Strict):
                 if r.landlord not in landlords:
                     raise ValueError(f"residence '{r.name}': landlord '{r.landlord}' is not one of "
                                      f"territory.landlords ({', '.join(landlords)})")
+        total = sum(r.dwellings for n in self.neighbourhoods for r in n.residences)
+        if self.scale_to_dwellings is None and total > MAX_DWELLINGS:
+            raise ValueError(f"the residences add up to {total:,} dwellings, more than the maximum of "
+                             f"{MAX_DWELLINGS:,}; describe fewer dwellings (or a sample with "
+                             "scale_to_dwellings)")
         return self
+
+
+def _shares(v, what: str):
+    """Shares given as a mapping or list: at least one must be positive (they are rescaled to 1)."""
+    vals = list(v.values()) if isinstance(v, dict) else list(v)
+    if not vals or sum(vals) <= 0:
+        raise ValueError(f"at least one {what} share must be above 0 (they are rescaled to add up to 1)")
+    return v
+
+
+def _complete(defaults: dict):
+    """A validator filling the keys a partial mapping leaves out with their defaults, so that
+    `financing_factor: {PLS: 1.4}` changes PLS only."""
+    def fill(v):
+        return {**defaults, **v} if isinstance(v, dict) else v
+    return fill
 
 
 def _unique(names: list[str], what: str) -> None:
@@ -177,21 +240,28 @@ class PopulationSpec(Strict):
     """Initial tenants and applicants, and the profile of new applicants."""
 
     applicant_income_uc_median: PosFloat = Field(
-        12600.0, description="EUR/UC/year, median income per consumption unit of applicants; "
-        "lognormal with sigma below puts the Q1 threshold near 9,243 (france.yaml q1_threshold 2023)")
-    applicant_income_uc_sigma: PosFloat = Field(0.55, description="log-sd of applicants' income/UC (assumption)")
+        12600.0, ge=1000, le=100_000, json_schema_extra=plausible(6000, 30000),
+        description="EUR/UC/year, median income per consumption unit of applicants; "
+        "lognormal with sigma below puts the Q1 threshold near 9,243 (USH Hauts-de-France 2023 applicant quartile)")
+    applicant_income_uc_sigma: PosFloat = Field(0.55, le=3.0, json_schema_extra=plausible(0.2, 1.2),
+                                                description="log-sd of applicants' income/UC (assumption)")
     tenant_income_uc_median: PosFloat = Field(
-        15500.0, description="EUR/UC/year, median for initial tenants (OPS 2022: 1,400 EUR/month "
+        15500.0, ge=1000, le=100_000, json_schema_extra=plausible(6000, 30000),
+        description="EUR/UC/year, median for initial tenants (OPS 2022: 1,400 EUR/month "
         "living standard, lowered for the provincial stylised town; assumption)")
-    tenant_income_uc_sigma: PosFloat = Field(0.5, description="log-sd of tenants' income/UC (assumption)")
+    tenant_income_uc_sigma: PosFloat = Field(0.5, le=3.0, json_schema_extra=plausible(0.2, 1.2),
+                                             description="log-sd of tenants' income/UC (assumption)")
     tenant_income_rent_elasticity: NonNegFloat = Field(
-        0.6, description="initial tenants' income/UC scales as (rent_m2 / mean)^e: the cheapest "
+        0.6, le=5.0, json_schema_extra=plausible(0, 2),
+        description="initial tenants' income/UC scales as (rent_m2 / mean)^e: the cheapest "
         "stock already houses the poorest at start (structure effect; assumption)")
     qpv_income_factor: PosFloat = Field(
-        0.8, description="initial QPV tenants' income multiplier (QPV poorer; assumption)")
-    household_size_shares: list[NonNegFloat] = Field(
-        [0.40, 0.24, 0.16, 0.11, 0.06, 0.03],
-        description="applicants' household sizes 1..6 (SNE: ~40 % single people; assumption)")
+        0.8, ge=0.1, le=3.0, json_schema_extra=plausible(0.5, 1.2),
+        description="initial QPV tenants' income multiplier (QPV poorer; assumption)")
+    household_size_shares: list[Share] = Field(
+        [0.40, 0.24, 0.16, 0.11, 0.06, 0.03], min_length=1, max_length=6,
+        description="applicants' household sizes 1..6 (SNE: ~40 % single people; assumption); "
+                    "sizes left out have none; rescaled to add up to 1")
     priority_share: Share = Field(0.12, description="share of applicants recognised as priority "
                                   "public (DALO / PDALHPD criteria; assumption calibrated so that priority "
                                   "households get ~25 % of allocations, the legal objective)")
@@ -201,10 +271,18 @@ class PopulationSpec(Strict):
                                "territory (municipal reservation target; assumption)")
     employed_share: Share = Field(0.55, description="share of applicant reference persons in work (assumption)")
     hosted_share: Share = Field(0.30, description="applicants hosted or homeless; rest in private "
-                                "rental (france.yaml previous_housing_of_new_tenants)")
-    initial_occupancy: Share = Field(0.975, description="share of dwellings occupied at start "
-                                     "(france.yaml vacancy_rate 2.9 %, less frictional vacancy)")
-    adult_age_mean: PosFloat = Field(44.0, description="years, mean age of reference persons")
+                                "rental (SNE 2022: previous housing of new tenants)")
+    initial_occupancy: Share = Field(0.975, json_schema_extra=plausible(0.8, 1.0),
+                                     description="share of dwellings occupied at start "
+                                     "(SDES 2021 vacancy rate 2.9 %, less frictional vacancy)")
+    adult_age_mean: PosFloat = Field(44.0, ge=18, le=90, json_schema_extra=plausible(30, 60),
+                                     description="years, mean age of reference persons")
+
+    @field_validator("household_size_shares")
+    @classmethod
+    def _sizes(cls, v):
+        _shares(v, "household size")
+        return list(v) + [0.0] * (6 - len(v))
 
 
 class LocalFiguresSpec(Strict):
@@ -240,52 +318,71 @@ class LocalFiguresSpec(Strict):
 
 
 class LifeEventsSpec(Strict):
-    income_growth: float = Field(0.015, ge=-0.1, le=0.2, description="/year nominal income growth "
+    income_growth: float = Field(0.015, ge=-0.1, le=0.2, json_schema_extra=plausible(-0.02, 0.06),
+                                 description="/year nominal income growth "
                                  "(assumption, close to rent indexation)")
-    income_shock_sd: NonNegFloat = Field(0.10, description="annual log-sd of persistent income shocks "
+    income_shock_sd: NonNegFloat = Field(0.10, le=1.0, json_schema_extra=plausible(0, 0.4),
+                                         description="annual log-sd of persistent income shocks "
                                          "(applied each quarter with the quarter's share)")
     income_persistence: Share = Field(0.90, description="annual AR(1) persistence of income deviations")
-    job_loss_rate: Share = Field(0.08, description="/year, employed -> not in work")
+    job_loss_rate: Share = Field(0.08, json_schema_extra=plausible(0, 0.3),
+                                 description="/year, employed -> not in work")
     job_find_rate: Share = Field(0.30, description="/year, not in work -> employed")
-    out_of_work_income_ratio: PosFloat = Field(0.65, description="income multiplier on job loss")
-    birth_rate_couple: Share = Field(0.07, description="/year, couples with reference person under 42")
-    birth_rate_single: Share = Field(0.015, description="/year, single adults under 42")
+    out_of_work_income_ratio: PosFloat = Field(0.65, le=1.5, json_schema_extra=plausible(0.3, 1.0),
+                                               description="income multiplier on job loss")
+    birth_rate_couple: Share = Field(0.07, json_schema_extra=plausible(0, 0.3),
+                                     description="/year, couples with reference person under 42")
+    birth_rate_single: Share = Field(0.015, json_schema_extra=plausible(0, 0.3),
+                                     description="/year, single adults under 42")
     child_ageing_rate: Share = Field(1 / 14, description="/year, children under 14 turning 14")
     child_leave_rate: Share = Field(0.12, description="/year, children 14+ leaving home")
     leavers_apply_share: Share = Field(0.30, description="share of leaving children who register as "
                                        "applicants in the territory")
     separation_rate: Share = Field(0.02, description="/year, couples separating")
     separation_apply_share: Share = Field(0.40, description="share of separating partners who apply")
-    mortality_gompertz_a: float = Field(-10.6, description="annual mortality q = exp(a + b * age) "
+    mortality_gompertz_a: float = Field(-10.6, ge=-14.0, le=-7.0, json_schema_extra=plausible(-12, -9),
+                                        description="annual mortality q = exp(a + b * age) "
                                         "(INSEE life tables, order of magnitude)")
-    mortality_gompertz_b: PosFloat = Field(0.095, description="per year of age (same source)")
+    mortality_gompertz_b: PosFloat = Field(0.095, le=0.13, json_schema_extra=plausible(0.07, 0.11),
+                                           description="per year of age (same source)")
 
 
 class ExitsSpec(Strict):
-    base_rate: Share = Field(0.055, description="/year exit hazard of a Q2 tenant at reference tension "
+    base_rate: Share = Field(0.055, json_schema_extra=plausible(0.01, 0.2),
+                             description="/year exit hazard of a Q2 tenant at reference tension "
                              "and mid attractiveness; with the multipliers gives ~7 % exits "
-                             "(france.yaml exits_from_social_stock_per_year)")
-    quartile_multipliers: list[NonNegFloat] = Field(
+                             "(ANCOLS: exits from the social stock per year)")
+    quartile_multipliers: list[Annotated[float, Field(ge=0.0, le=10.0,
+                                                      json_schema_extra=plausible(0.2, 4))]] = Field(
         [0.6, 0.9, 1.25, 1.8], min_length=4, max_length=4,
         description="exit hazard multiplier by income quartile Q1..Q4 (assumption)")
-    reference_tension: PosFloat = Field(4.4, description="applications per allocation at which the "
-                                        "tension factor is 1 (france.yaml applications_per_allocation)")
-    tension_elasticity: NonNegFloat = Field(0.5, description="exit hazard x (tension/ref)^-e")
-    attractiveness_effect: NonNegFloat = Field(0.8, description="exit hazard x (1 + e*(0.5 - attractiveness))")
-    surcharge_effect: NonNegFloat = Field(1.0, description="exit hazard x (1 + e) for tenants paying SLS")
+    reference_tension: PosFloat = Field(4.4, ge=0.5, le=50, json_schema_extra=plausible(1, 20),
+                                        description="applications per allocation at which the "
+                                        "tension factor is 1 (Observatoire des territoires 2019-2020: applications per allocation)")
+    tension_elasticity: NonNegFloat = Field(0.5, le=3.0, json_schema_extra=plausible(0, 1.5),
+                                            description="exit hazard x (tension/ref)^-e")
+    attractiveness_effect: NonNegFloat = Field(0.8, le=2.0, json_schema_extra=plausible(0, 1.5),
+                                               description="exit hazard x (1 + e*(0.5 - attractiveness)); "
+                                               "above 2 the hazard would turn negative")
+    surcharge_effect: NonNegFloat = Field(1.0, le=10.0, json_schema_extra=plausible(0, 3),
+                                          description="exit hazard x (1 + e) for tenants paying SLS")
     announced_demolition_effect: NonNegFloat = Field(
-        2.5, description="exit hazard x (1 + e * solvency) for tenants of a residence to be demolished, "
-        "solvency = (quartile-1)/3, stronger in relaxed markets via the tension factor (fact 4)")
+        2.5, le=20.0, json_schema_extra=plausible(0, 6),
+        description="exit hazard x (1 + e * solvency) for tenants of a residence to be demolished, "
+        "solvency = (quartile-1)/3, stronger in relaxed markets via the tension factor (IREV 2023 §4)")
 
 
 class DemandSpec(Strict):
-    market_tension: PosFloat = Field(4.4, le=50, description="pending external applications per yearly "
+    market_tension: PosFloat = Field(4.4, le=50, json_schema_extra=plausible(1.5, 20),
+                                     description="pending external applications per yearly "
                                      "allocation; sets the initial pool and the inflow "
-                                     "(france.yaml: 2.2 rural .. 4.9 urban poles .. 16 Paris)")
+                                     "(Observatoire des territoires 2019-2020: 2.2 rural .. 4.9 urban poles .. 16 Paris)")
     application_lifetime_months: PosFloat = Field(
-        36.0, description="mean months before an application lapses if not satisfied (assumption: "
+        36.0, ge=1.0, le=240.0, json_schema_extra=plausible(12, 120),
+        description="mean months before an application lapses if not satisfied (assumption: "
                           "yearly renewal, ~1/3 not renewed)")
-    transfer_base_rate: Share = Field(0.025, description="/year, tenants asking a transfer without a "
+    transfer_base_rate: Share = Field(0.025, json_schema_extra=plausible(0, 0.2),
+                                      description="/year, tenants asking a transfer without a "
                                       "specific reason")
     transfer_overcrowded_rate: Share = Field(0.30, description="/year, extra when persons > rooms + 1")
     transfer_underoccupied_rate: Share = Field(0.05, description="/year, extra when rooms > persons + 1")
@@ -296,17 +393,17 @@ class DemandSpec(Strict):
 
 class RefusalSpec(Strict):
     """Logit of the probability that a candidate refuses an offer (assumption, calibrated on
-    france.yaml refusal: 20-50 % of offers refused)."""
+    Banque des Territoires: 20-50 % of offers refused)."""
 
-    intercept: float = Field(-2.6, description="baseline log-odds of refusing (calibrated: ~41 % of "
+    intercept: Logit = Field(-2.6, description="baseline log-odds of refusing (calibrated: ~41 % of "
                              "offers refused on the stylised town)")
-    qpv: float = Field(0.6, description="stigma of QPV addresses")
-    unattractive: float = Field(1.2, description="x (1 - attractiveness)")
-    qpv_solvency: float = Field(0.9, description="x solvency (0 for Q1 .. 1 for Q4) in QPV: "
+    qpv: Logit = Field(0.6, description="stigma of QPV addresses")
+    unattractive: Logit = Field(1.2, description="x (1 - attractiveness)")
+    qpv_solvency: Logit = Field(0.9, description="x solvency (0 for Q1 .. 1 for Q4) in QPV: "
                                 "the better-off have other options")
-    burden: float = Field(3.0, description="x rent burden")
-    off_wish: float = Field(0.5, description="when the dwelling is not in the wished neighbourhood")
-    after_application: float = Field(-2.5, description="added under choice-based letting: the "
+    burden: Logit = Field(3.0, description="x rent burden")
+    off_wish: Logit = Field(0.5, description="when the dwelling is not in the wished neighbourhood")
+    after_application: Logit = Field(-2.5, description="added under choice-based letting: the "
                                      "applicant chose this dwelling")
 
 
@@ -324,35 +421,49 @@ class AplSpec(Strict):
     """Simplified housing-benefit (APL) schedule, zone 2, 2024 orders of magnitude (assumption):
     APL = min(rent, ceiling) + flat charges - P0 - rate(size) * max(0, income - floor(size)) / 12."""
 
-    rent_ceiling_single: PosFloat = Field(278.0, description="EUR/month")
-    rent_ceiling_couple: PosFloat = Field(340.0, description="EUR/month")
-    rent_ceiling_family: PosFloat = Field(383.0, description="EUR/month, with one dependent")
-    rent_ceiling_per_extra: NonNegFloat = Field(56.0, description="EUR/month per extra dependent")
-    flat_charges: NonNegFloat = Field(57.0, description="EUR/month")
-    flat_charges_per_dependent: NonNegFloat = Field(13.0, description="EUR/month")
-    min_participation: NonNegFloat = Field(40.0, description="EUR/month, P0")
-    participation_rate: PosFloat = Field(0.36, description="share of annual income above the floor "
-                                         "(per 12) taken off the benefit, single person")
-    participation_rate_size_decline: NonNegFloat = Field(0.12, description="rate / (1 + d*(size-1))")
-    income_floor: NonNegFloat = Field(4800.0, description="EUR/year, single person")
-    income_floor_per_person: NonNegFloat = Field(1100.0, description="EUR/year per extra person")
-    min_payment: NonNegFloat = Field(10.0, description="EUR/month; smaller amounts are not paid")
+    rent_ceiling_single: PosFloat = Field(278.0, le=2000, json_schema_extra=plausible(150, 600),
+                                          description="EUR/month")
+    rent_ceiling_couple: PosFloat = Field(340.0, le=2000, json_schema_extra=plausible(150, 700),
+                                          description="EUR/month")
+    rent_ceiling_family: PosFloat = Field(383.0, le=2000, json_schema_extra=plausible(150, 800),
+                                          description="EUR/month, with one dependent")
+    rent_ceiling_per_extra: NonNegFloat = Field(56.0, le=500, json_schema_extra=plausible(0, 150),
+                                                description="EUR/month per extra dependent")
+    flat_charges: NonNegFloat = Field(57.0, le=500, json_schema_extra=plausible(0, 150),
+                                      description="EUR/month")
+    flat_charges_per_dependent: NonNegFloat = Field(13.0, le=200, json_schema_extra=plausible(0, 50),
+                                                    description="EUR/month")
+    min_participation: NonNegFloat = Field(40.0, le=500, json_schema_extra=plausible(0, 100),
+                                           description="EUR/month, P0")
+    participation_rate: PosFloat = Field(0.36, le=1.0, description="share of annual income above the "
+                                         "floor (per 12) taken off the benefit, single person")
+    participation_rate_size_decline: NonNegFloat = Field(0.12, le=1.0,
+                                                         description="rate / (1 + d*(size-1))")
+    income_floor: NonNegFloat = Field(4800.0, le=50_000, json_schema_extra=plausible(0, 15_000),
+                                      description="EUR/year, single person")
+    income_floor_per_person: NonNegFloat = Field(1100.0, le=20_000, json_schema_extra=plausible(0, 5000),
+                                                 description="EUR/year per extra person")
+    min_payment: NonNegFloat = Field(10.0, le=200, json_schema_extra=plausible(0, 50),
+                                     description="EUR/month; smaller amounts are not paid")
 
 
 class SurchargeSpec(Strict):
     """Supplément de loyer de solidarité (SLS) for tenants over the ceiling; QPV exempt by law."""
 
     enabled: bool = Field(True, description="apply the SLS (it is the law; false to test its absence)")
-    threshold: PosFloat = Field(1.2, description="income / ceiling above which SLS is due")
-    reference_eur_m2: NonNegFloat = Field(0.25, description="EUR/m2/month, zone 3 SLR (legal scale)")
-    coefficient_slope: NonNegFloat = Field(0.27, description="CDR = slope * income/ceiling - 0.33")
+    threshold: PosFloat = Field(1.2, le=5.0, json_schema_extra=plausible(1.0, 2.0),
+                                description="income / ceiling above which SLS is due")
+    reference_eur_m2: NonNegFloat = Field(0.25, le=10.0, json_schema_extra=plausible(0, 3),
+                                          description="EUR/m2/month, zone 3 SLR (legal scale)")
+    coefficient_slope: NonNegFloat = Field(0.27, le=5.0, json_schema_extra=plausible(0, 1),
+                                           description="CDR = slope * income/ceiling - 0.33")
     exempt_qpv: bool = Field(True, description="QPV tenants pay no SLS (law)")
 
 
 class SingleRentSpec(Dated):
     """Single rent per m2 at re-letting (loyer unique, Rennes Métropole)."""
 
-    eur_m2: PosFloat | None = Field(None, description="EUR/m2/month; none = revenue-neutral, the "
+    eur_m2: RentM2 | None = Field(None, description="EUR/m2/month; none = revenue-neutral, the "
                                     "stock's mean rent per m2 on the start date")
     by_financing: bool = Field(True, description="one rate per financing type (PLAI, PLUS, ...), as in "
                                "Rennes; false = one rate for the whole stock")
@@ -366,36 +477,51 @@ class RebalancingSpec(Dated):
 
 
 class CeilingWaiverSpec(Dated):
-    factor: PosFloat = Field(1.3, description="QPV dwellings accept incomes up to factor x ceiling")
+    factor: float = Field(1.3, ge=1.0, le=3.0, json_schema_extra=plausible(1.0, 2.0),
+                          description="QPV dwellings accept incomes up to factor x ceiling")
 
 
 class RentsSpec(Strict):
-    indexation: float = Field(0.015, ge=-0.1, le=0.2, description="/year, applied each January (IRL "
+    indexation: float = Field(0.015, ge=-0.1, le=0.2, json_schema_extra=plausible(-0.01, 0.05),
+                              description="/year, applied each January (IRL "
                               "mean 2014-2024 ~1.5 %, assumption)")
-    base_rent_m2_by_era: dict[str, PosFloat] = Field(
+    base_rent_m2_by_era: dict[str, RentM2] = Field(
         {"1900": 5.0, "1977": 5.6, "1990": 6.3, "2005": 7.0, "2015": 7.6},
-        description="EUR/m2/month PLUS rent by first year of era (france.yaml: mean 6.15 outside IDF, "
+        description="EUR/m2/month PLUS rent by first year of era (SDES RPLS 2024: mean 6.15 outside IDF, "
                     "recent 7.9)")
-    financing_factor: dict[Literal["PLAI", "PLUS", "PLS", "PLI"], PosFloat] = Field(
+    financing_factor: dict[Literal["PLAI", "PLUS", "PLS", "PLI"],
+                           Annotated[float, Field(gt=0.0, le=5.0,
+                                                  json_schema_extra=plausible(0.5, 2))]] = Field(
         {"PLAI": 0.88, "PLUS": 1.0, "PLS": 1.3, "PLI": 1.55},
-        description="rent multiplier by financing (france.yaml rent_by_financing PLAI 6.0, PLS 8.1)")
-    surface_by_typology: dict[Literal["T1", "T2", "T3", "T4", "T5"], PosFloat] = Field(
-        {"T1": 31.0, "T2": 47.0, "T3": 65.0, "T4": 79.0, "T5": 94.0}, description="m2 (RPLS means)")
-    old_estate_surface_factor: PosFloat = Field(1.08, description="pre-1977 dwellings are larger")
-    charges_m2: NonNegFloat = Field(1.6, description="EUR/m2/month service charges (assumption)")
-    typology_by_era: dict[str, dict[Literal["T1", "T2", "T3", "T4", "T5"], NonNegFloat]] = Field(
+        description="rent multiplier by financing (DREAL Centre-Val de Loire 2025: PLAI 6.0, PLS 8.1); "
+                    "financings left out keep their default")
+    surface_by_typology: dict[Literal["T1", "T2", "T3", "T4", "T5"],
+                              Annotated[float, Field(ge=10.0, le=300.0,
+                                                     json_schema_extra=plausible(15, 150))]] = Field(
+        {"T1": 31.0, "T2": 47.0, "T3": 65.0, "T4": 79.0, "T5": 94.0},
+        description="m2 (RPLS means); types left out keep their default")
+    old_estate_surface_factor: PosFloat = Field(1.08, ge=0.5, le=2.0, json_schema_extra=plausible(0.9, 1.3),
+                                                description="pre-1977 dwellings are larger")
+    charges_m2: NonNegFloat = Field(1.6, le=10.0, json_schema_extra=plausible(0.5, 4),
+                                    description="EUR/m2/month service charges (assumption)")
+    typology_by_era: dict[str, dict[Literal["T1", "T2", "T3", "T4", "T5"], Share]] = Field(
         {"1900": {"T1": 0.04, "T2": 0.14, "T3": 0.36, "T4": 0.32, "T5": 0.14},
          "1977": {"T1": 0.07, "T2": 0.20, "T3": 0.38, "T4": 0.27, "T5": 0.08},
          "2005": {"T1": 0.10, "T2": 0.30, "T3": 0.36, "T4": 0.19, "T5": 0.05}},
-        description="typology shares by first year of era (france.yaml typology_shares, skewed large "
+        description="typology shares by first year of era (SDES RPLS 2024 typology shares, skewed large "
                     "for old estates)")
-    ceilings_plus: list[PosFloat] = Field(
+    ceilings_plus: list[Annotated[float, Field(ge=1000.0, le=500_000.0,
+                                               json_schema_extra=plausible(8000, 150_000))]] = Field(
         [20966, 27998, 33670, 40648, 47818, 53891], min_length=6, max_length=6,
-        description="EUR/year PLUS income ceilings for 1..6 persons, 2025 outside IDF (france.yaml)")
-    ceiling_per_extra_person: PosFloat = Field(6011, description="EUR/year beyond 6 persons")
-    ceiling_factor: dict[Literal["PLAI", "PLUS", "PLS", "PLI"], PosFloat] = Field(
+        description="EUR/year PLUS income ceilings for 1..6 persons, 2025 outside IDF (CCH R441-1, order of 2025)")
+    ceiling_per_extra_person: PosFloat = Field(6011, le=50_000, json_schema_extra=plausible(1000, 15_000),
+                                               description="EUR/year beyond 6 persons")
+    ceiling_factor: dict[Literal["PLAI", "PLUS", "PLS", "PLI"],
+                         Annotated[float, Field(gt=0.0, le=5.0,
+                                                json_schema_extra=plausible(0.4, 2))]] = Field(
         {"PLAI": 0.55, "PLUS": 1.0, "PLS": 1.3, "PLI": 1.4},
-        description="ceiling relative to PLUS (PLAI 12,759 / 20,966 ~ 0.6; PLS +30 % by law)")
+        description="ceiling relative to PLUS (PLAI 12,759 / 20,966 ~ 0.6; PLS +30 % by law); "
+                    "financings left out keep their default")
     apl: AplSpec = AplSpec()
     surcharge: SurchargeSpec = SurchargeSpec()
     single_rent: SingleRentSpec | None = None
@@ -410,14 +536,24 @@ class RentsSpec(Strict):
                 raise ValueError(f"era key '{k}' must be a first year like '1977'")
         if not v:
             raise ValueError("at least one era is needed")
+        for k, t in v.items():
+            if isinstance(t, dict):
+                _shares(t, f"era {k} typology")
         return v
+
+    _v_fin = field_validator("financing_factor", mode="before")(
+        _complete({"PLAI": 0.88, "PLUS": 1.0, "PLS": 1.3, "PLI": 1.55}))
+    _v_ceil = field_validator("ceiling_factor", mode="before")(
+        _complete({"PLAI": 0.55, "PLUS": 1.0, "PLS": 1.3, "PLI": 1.4}))
+    _v_surf = field_validator("surface_by_typology", mode="before")(
+        _complete({"T1": 31.0, "T2": 47.0, "T3": 65.0, "T4": 79.0, "T5": 94.0}))
 
 
 # ----------------------------------------------------------------------------------------- allocation
 
 
 class HolderSpec(Strict):
-    name: str
+    name: Name
     kind: Literal["prefect", "action_logement", "municipality", "landlord"] = Field(
         description="whom it proposes: prefect -> priority households, action_logement -> employees "
                     "of contributing firms, municipality -> local households, landlord -> anyone")
@@ -437,28 +573,31 @@ class ScoringGrid(Strict):
     """A demand-scoring grid (cotation): points per month of seniority plus points per criterion.
     Seniority is linear so that score = key + points_per_month * t (time-invariant key)."""
 
-    name: str = "grille"
-    points_per_month: NonNegFloat = Field(1.0, description="seniority points per month of waiting")
-    criteria: list[ScoringCriterion] = Field(default_factory=list)
-    mix_target_residences: list[str] = Field(
-        default_factory=list, description="residences where the grid's mix criterion applies: only "
-        "non-Q1 candidates are proposed there (explicit exceptions for target residences, fact 5)")
+    name: Name = "grille"
+    points_per_month: NonNegFloat = Field(1.0, le=100.0, json_schema_extra=plausible(0, 10),
+                                          description="seniority points per month of waiting")
+    criteria: list[ScoringCriterion] = Field(default_factory=list, max_length=100)
+    mix_target_residences: list[Name] = Field(
+        max_length=10_000, default_factory=list,
+        description="residences where the grid's mix criterion applies: only "
+        "non-Q1 candidates are proposed there (explicit exceptions for target residences, IREV 2023 §3.3)")
 
 
 class MixRulesSpec(Strict):
-    """What the commissions do to the shortlist (DESIGN §3.6)."""
+    """What the commissions do to the shortlist."""
 
     strength: Share = Field(0.3, description="probability that a commission applies its mix rules "
                             "to a given dwelling (assumption)")
     steering: Share = Field(0.6, description="probability that a commission follows the usual practice "
                             "of orienting the poorest to the cheapest estates: Q1 first in QPV, non-Q1 "
-                            "first outside (seed 004 §2, 'effet structure conforté par des pratiques "
-                            "d'attribution'; calibrated on france.yaml share_q1_of_allocations_outside_qpv)")
+                            "first outside (IREV 2023 §2, 'effet structure conforté par des pratiques "
+                            "d'attribution'; calibrated on the ANCOLS share of Q1 allocations outside QPV)")
     fragile_prefer_non_q1: bool = Field(True, description="in fragile residences, non-Q1 first")
     outside_qpv_prefer_q1: bool = Field(False, description="outside QPV, Q1 first while the landlord "
                                         "is under the 25 % objective (default practice: not pursued)")
-    target_residences: list[str] = Field(default_factory=list, description="residences where non-Q1 "
-                                         "are always put first (explicit mix exceptions, fact 5)")
+    target_residences: list[Name] = Field(default_factory=list, max_length=10_000,
+                                          description="residences where non-Q1 "
+                                         "are always put first (explicit mix exceptions, IREV 2023 §3.3)")
 
 
 class LegalQuotasSpec(Dated):
@@ -471,7 +610,8 @@ class LegalQuotasSpec(Dated):
 class ChoiceLettingSpec(Dated):
     """Choice-based letting (location choisie) for the listed neighbourhoods (all if empty)."""
 
-    neighbourhoods: list[str] = Field(default_factory=list, description="neighbourhood names; "
+    neighbourhoods: list[Name] = Field(default_factory=list, max_length=10_000,
+                                       description="neighbourhood names; "
                                       "empty = the whole territory")
     apply_rate: Share = Field(0.15, description="probability that an eligible applicant who would "
                               "surely accept the dwelling sees the advert and applies (assumption)")
@@ -481,33 +621,55 @@ class ChoiceLettingSpec(Dated):
 
 
 class OccupancyReviewSpec(Dated):
-    """CALEOL occupancy review: yearly, flags tenants in given situations and gives their transfer
-    requests precedence."""
+    """Occupancy review (examen de la situation des locataires, CCH L442-5-2): in tense areas the
+    landlord reviews each lease every three years from its signature and sends the tenants found in
+    one of the legal situations to the commission (CALEOL), which may prompt a transfer."""
 
-    situations: list[Literal["overcrowded", "underoccupied", "leaving_qpv", "over_ceiling"]] = Field(
-        default_factory=lambda: ["overcrowded", "underoccupied"],
-        description="situations reviewed (ELAN: over/under-occupation, income over the ceiling; "
-                    "leaving_qpv: QPV tenants, a local priority)")
-    uptake: Share = Field(0.3, description="share of flagged tenants who then ask a transfer")
-    points: NonNegFloat = Field(60.0, description="score points given to reviewed transfer requests")
+    situations: list[Literal["overcrowded", "underoccupied", "adapted_not_needed", "over_ceiling"]] = Field(
+        default_factory=lambda: ["overcrowded", "underoccupied", "adapted_not_needed", "over_ceiling"],
+        description="legal situations reviewed (CCH L442-5-2): overcrowded = surface under 9 m2 for one "
+                    "person, 16 m2 for two, +9 m2 per extra person, 70 m2 from eight (CCH R822-25); "
+                    "underoccupied = rooms > persons + 1 (CCH L621-2); adapted_not_needed = an adapted "
+                    "dwelling whose occupants no longer need it; over_ceiling = income over the "
+                    "dwelling's ceiling")
+    tense_area: bool = Field(True, description="the territory is in a tense area (the zones of the tax "
+                             "on vacant dwellings, decree 2013-392 as amended in 2023): the review is a "
+                             "legal duty only there; false = no review")
+    every_years: int = Field(3, ge=1, le=6, description="years between two reviews of a lease, counted "
+                             "from its signature (CCH L442-5-2: three)")
+    qpv_first: bool = Field(False, description="local option: reviewed tenants living in a QPV get "
+                            "qpv_points more, so their transfers come first (not in the law)")
+    qpv_points: NonNegFloat = Field(60.0, le=1000.0, description="extra points of reviewed QPV tenants under qpv_first")
+    adapted_share: Share = Field(0.03, description="share of dwellings adapted to disability or loss "
+                                 "of autonomy (assumption, order of magnitude of RPLS accessible stock)")
+    adapted_need_lapse_rate: Share = Field(0.05, description="/year, chance that the occupants of an "
+                                           "adapted dwelling no longer need it (death or departure of "
+                                           "the disabled person; assumption)")
+    uptake: Share = Field(0.2, description="share of reviewed tenants in a situation a transfer "
+                          "answers (not an income over the ceiling) who then ask one (assumption, "
+                          "to calibrate)")
+    points: NonNegFloat = Field(60.0, le=1000.0, description="score points given to reviewed transfer requests")
 
 
 class AllocationSpec(Strict):
     holders: list[HolderSpec] = Field(
-        default_factory=lambda: [
+        max_length=50, default_factory=lambda: [
             HolderSpec(name="Préfet", kind="prefect", flow_share=0.30),
             HolderSpec(name="Action Logement", kind="action_logement", flow_share=0.20),
             HolderSpec(name="Commune", kind="municipality", flow_share=0.20),
             HolderSpec(name="Bailleur", kind="landlord", flow_share=0.30)],
-        description="reservation holders (france.yaml prefect 0.30, municipalities ~0.20; "
+        description="reservation holders (CCH L441-1 / R441-5: prefect 0.30; municipalities ~0.20; "
                     "Action Logement 0.20 assumption)")
-    candidates_per_dwelling: int = Field(3, ge=1, le=10, description="CCH: 3 (france.yaml)")
+    candidates_per_dwelling: int = Field(3, ge=1, le=10, description="CCH R441-3: at least 3 applications per dwelling")
     max_size_gap: int = Field(1, ge=0, le=3, description="|rooms - persons| allowed")
-    rent_burden_max: Share = Field(0.35, description="commission cap on (rent+charges-APL)/income")
-    residual_income_min: NonNegFloat = Field(250.0, description="EUR/UC/month floor of reste à vivre")
+    rent_burden_max: Share = Field(0.35, json_schema_extra=plausible(0.2, 0.5),
+                                   description="commission cap on (rent+charges-APL)/income")
+    residual_income_min: NonNegFloat = Field(250.0, le=3000.0, json_schema_extra=plausible(0, 800),
+                                             description="EUR/UC/month floor of reste à vivre")
     scoring: ScoringGrid | None = Field(None, description="demand-scoring grid; none = seniority "
                                         "and priority (points_per_month 1, priority 24)")
-    scoring_file: str | None = Field(None, description="YAML file holding a scoring grid, relative "
+    scoring_file: str | None = Field(None, max_length=4096,
+                                     description="YAML file holding a scoring grid, relative "
                                      "to the scenario file")
     scoring_from: Date | None = Field(None, description="date the grid starts to apply")
     mix_rules: MixRulesSpec = MixRulesSpec()
@@ -518,7 +680,7 @@ class AllocationSpec(Strict):
                                     "the dwelling being let again (notice and repairs; assumption)")
     advertise_after_months: int = Field(3, ge=1, le=60, description="a dwelling nobody took is "
                                         "advertised (choice-based letting) after this many months")
-    choice_based_letting: list[ChoiceLettingSpec] = Field(default_factory=list)
+    choice_based_letting: list[ChoiceLettingSpec] = Field(default_factory=list, max_length=100)
     occupancy_review: OccupancyReviewSpec | None = None
 
     @model_validator(mode="after")
@@ -543,10 +705,11 @@ class AllocationSpec(Strict):
 
 class DemolitionSpec(Strict):
     type: Literal["demolition"]
-    residence: str
+    residence: Name
     announce: Date = Field(description="planned vacancy starts, tenants are flagged to be rehoused")
     demolish: Date = Field(description="demolition date; earlier if the residence empties")
-    dwellings: int | None = Field(None, gt=0, description="partial demolition: this many dwellings")
+    dwellings: int | None = Field(None, gt=0, le=100_000, description="partial demolition: this many "
+                                  "dwellings (at most the residence's)")
 
     _v = field_validator("announce", "demolish", mode="before")(lambda v: _check_date(v))
 
@@ -554,14 +717,15 @@ class DemolitionSpec(Strict):
 class ReconstitutionSpec(Strict):
     type: Literal["reconstitution"]
     date: Date
-    neighbourhood: str
-    landlord: str
-    dwellings: int = Field(gt=0, description="dwellings delivered (scaled with the territory)")
+    neighbourhood: Name
+    landlord: Name
+    dwellings: int = Field(gt=0, le=100_000, json_schema_extra=plausible(None, 5000),
+                           description="dwellings delivered (scaled with the territory)")
     financing: Literal["PLAI", "PLUS", "PLS", "PLI"] = Field(
         "PLAI", description="financing of the new residence (reconstitution is mostly PLAI, GLOSSARY)")
-    rent_m2: PosFloat | None = Field(None, description="EUR/m2/month at start-year prices; default "
-                                     "from the delivery year's era x financing")
-    name: str | None = None
+    rent_m2: RentM2 | None = Field(None, description="EUR/m2/month at start-year prices; default "
+                                   "from the delivery year's era x financing")
+    name: Name | None = None
 
     _v = field_validator("date", mode="before")(lambda v: _check_date(v))
 
@@ -569,7 +733,7 @@ class ReconstitutionSpec(Strict):
 class RehabilitationSpec(Strict):
     type: Literal["rehabilitation"]
     date: Date
-    residence: str
+    residence: Name
     attractiveness_gain: float = Field(0.15, ge=0, le=1, description="added to the residence's "
                                        "attractiveness (assumption)")
     rent_change: float = Field(0.05, ge=-0.5, le=1.0, description="relative change of rents")
@@ -578,26 +742,44 @@ class RehabilitationSpec(Strict):
 
 
 class DiversificationSpec(Strict):
+    """Diversification on a renewal site (ANRU RGA NPNRU): dwellings that are not social housing,
+    sold or let outside the allocation system to households with incomes above the social pool's."""
+
     type: Literal["diversification"]
     date: Date
-    neighbourhood: str
-    dwellings: int = Field(gt=0, description="intermediate dwellings delivered (scaled with the territory)")
-    financing: Literal["PLS", "PLI"] = Field("PLI", description="intermediate financing: higher "
-                                             "rents and ceilings attract other profiles")
-    rent_m2: PosFloat | None = Field(None, description="EUR/m2/month at start-year prices; default "
-                                     "from era x financing")
+    neighbourhood: Name
+    dwellings: int = Field(gt=0, le=100_000, json_schema_extra=plausible(None, 5000),
+                           description="dwellings delivered (scaled with the territory)")
+    kind: Literal["intermediate", "fonciere_logement", "accession"] = Field(
+        "intermediate", description="intermediate rental (PLI / LLI), Foncière Logement free-market "
+        "rental, or home ownership (accession); none of them is let by the commission")
+    financing: Literal["PLI"] = Field("PLI", description="rent and income band of the dwellings: "
+                                      "intermediate (PLI); PLS is social housing and belongs in a "
+                                      "reconstitution")
+    rent_m2: RentM2 | None = Field(None, description="EUR/m2/month at start-year prices; default "
+                                   "from era x financing (for accession: the owner's monthly cost)")
+    income_min_ratio: PosFloat = Field(0.9, le=3.0, description="occupants' income is drawn between "
+                                       "this ratio and income_max_ratio of the PLUS ceiling (assumption)")
+    income_max_ratio: PosFloat = Field(1.6, le=5.0, description="upper end of that band")
     attractiveness_gain: float = Field(0.05, ge=0, le=1, description="gain for the neighbourhood")
-    landlord: str | None = None
-    name: str | None = None
+    landlord: Name | None = None
+    name: Name | None = None
 
     _v = field_validator("date", mode="before")(lambda v: _check_date(v))
+
+    @model_validator(mode="after")
+    def _band(self):
+        if self.income_max_ratio <= self.income_min_ratio:
+            raise ValueError("income_max_ratio must be above income_min_ratio")
+        return self
 
 
 class SaleSpec(Strict):
     type: Literal["sale"]
     date: Date
-    residence: str
-    dwellings: int = Field(gt=0, description="sold as they fall vacant from the date")
+    residence: Name
+    dwellings: int = Field(gt=0, le=100_000, description="sold as they fall vacant from the date "
+                           "(at most the residence's dwellings)")
 
     _v = field_validator("date", mode="before")(lambda v: _check_date(v))
 
@@ -609,25 +791,58 @@ WorkSpec = Annotated[Union[DemolitionSpec, ReconstitutionSpec, RehabilitationSpe
 # ------------------------------------------------------------------------------------------ rehousing
 
 
+class RentReductionSpec(Strict):
+    """ANRU rent-reduction indemnity (indemnité pour minoration de loyer, RGA NPNRU): a lump sum paid
+    to the landlord for each definitive rehousing into a new dwelling or one under APL agreement for
+    less than five years, provided the lease rent is at most the household's APL rent ceiling."""
+
+    recent_years: int = Field(5, ge=0, le=20, description="years since completion under which a "
+                              "dwelling counts as new or recent (RGA: under five years)")
+    indemnity_t1_t2: NonNegFloat = Field(1500.0, le=50_000.0, description="EUR per rehousing in a T1 or T2 (RGA "
+                                         "NPNRU 2015 schedule; zoned since the 2021 amendment)")
+    indemnity_t3_t4: NonNegFloat = Field(4000.0, le=50_000.0, description="EUR per rehousing in a T3 or T4 (same)")
+    indemnity_t5: NonNegFloat = Field(5000.0, le=50_000.0, description="EUR per rehousing in a T5 or larger (same)")
+    max_indemnities: int | None = Field(None, ge=0, le=1_000_000, description="number of lump sums "
+                                        "in the renewal agreement (scaled with the territory); none = "
+                                        "as many as rehousings qualify")
+
+
 class RehousingSpec(Strict):
-    """Rehousing strategy for tenants of residences to be demolished."""
+    """Rehousing strategy for tenants of residences to be demolished (landlord's duty to rehouse,
+    CCH L353-15 and L442-6; ANRU RGA NPNRU)."""
 
     vacancy_share: Share = Field(0.5, description="share of the vacancy flow reserved for rehousing "
                                  "while households remain to be rehoused (assumption)")
-    offers_max: int = Field(3, ge=1, le=10, description="offers before the last one is imposed")
+    offers_max: int = Field(3, ge=1, le=10, description="suitable offers (fitting needs and means) a "
+                            "household may refuse before losing its right to stay (loi 1948 art. 13 "
+                            "bis via CCH L353-15 and L442-6: three)")
+    after_refusals: Literal["keep_offering", "eviction"] = Field(
+        "keep_offering", description="what follows the last refused suitable offer: keep_offering = "
+        "the team keeps making offers and the demolition waits (usual practice); eviction = the "
+        "household loses its right to stay and leaves social housing after the notice")
+    eviction_notice_months: int = Field(6, ge=0, le=36, description="months between the last refused "
+                                        "offer and the end of the right to stay (eviction only)")
     target_outside_qpv: Share = Field(0.0, description="share of rehousings to aim outside QPV")
     target_new_dwellings: Share = Field(0.0, description="share to aim in dwellings under 5 years old")
     target_other_landlord: Share = Field(0.0, description="share to aim with another landlord")
-    remaining_cost_cap: NonNegFloat | None = Field(None, description="max increase of remaining cost "
-                                                   "(EUR/month) met by a rent reduction; none = no cap")
+    target_tolerance: Share = Field(0.03, description="points a share may exceed its target by: a "
+                                    "dwelling that would overshoot more is not offered (the team "
+                                    "offers another one or waits for another vacancy)")
+    rent_reduction: RentReductionSpec | None = Field(None, description="ANRU rent-reduction "
+                                                     "indemnity for rehousing in new or recent "
+                                                     "dwellings; none = no reduction")
     right_to_return_share: Share = Field(0.1, description="share of rehoused wishing to return to "
                                          "the renewed site (served first on new units there)")
     attachment_mean: Share = Field(0.6, description="mean attachment to the neighbourhood (assumption)")
-    accept_intercept: float = Field(1.0, description="acceptance logit intercept")
-    accept_attachment: float = Field(1.5, description="x attachment, when the offer is in another "
+    accept_intercept: Logit = Field(1.0, description="acceptance logit intercept")
+    accept_attachment: Logit = Field(1.5, description="x attachment, when the offer is in another "
                                      "neighbourhood (subtracted)")
-    accept_cost: float = Field(0.02, description="x increase of remaining cost in EUR/month (subtracted)")
-    accept_new: float = Field(0.8, description="added for a dwelling under 5 years old")
+    accept_cost: float = Field(0.02, ge=-1.0, le=1.0, json_schema_extra=plausible(0, 0.1),
+                               description="x increase of remaining cost in EUR/month (subtracted)")
+    accept_new: Logit = Field(0.8, description="added for a dwelling under 5 years old")
+    accept_pressure: NonNegFloat = Field(0.5, le=5.0, description="added per offer beyond offers_max "
+                                         "under keep_offering: the household knows it has lost its "
+                                         "right to stay (assumption)")
 
 
 # ---------------------------------------------------------------------------------------- observation
@@ -638,25 +853,41 @@ class ObservationSpec(Strict):
     fine_medians_every_months: int = Field(1, ge=1, le=12, description="medians per neighbourhood "
                                            "and residence every N months (12: each December), to save "
                                            "time on large territories; other indicators stay monthly")
-    fragile_threshold: PosFloat = Field(1.25, description="composite fragility score >= this: fragile")
-    balanced_threshold: PosFloat = Field(0.85, description="composite <= this: balanced")
+    fragile_threshold: PosFloat = Field(1.25, le=10.0, json_schema_extra=plausible(1.0, 2.0),
+                                        description="composite fragility score >= this: fragile")
+    balanced_threshold: PosFloat = Field(0.85, le=10.0, json_schema_extra=plausible(0.5, 1.0),
+                                         description="composite <= this: balanced")
 
 
 # ------------------------------------------------------------------------------------------- scenario
 
 
+def _not_in_territory(kind: str, name: str, valid) -> str:
+    """'residence X is not in the territory', with the closest names and the list of valid ones."""
+    import difflib
+
+    from .fmt import tr
+    valid = sorted(valid)
+    close = difflib.get_close_matches(name, valid, n=1, cutoff=0.6)
+    hint = tr(f" ; vouliez-vous dire '{close[0]}' ?", f"; did you mean '{close[0]}'?") if close else ""
+    shown = ", ".join(valid[:40]) + (", …" if len(valid) > 40 else "")
+    kind_fr = {"residence": "la résidence", "neighbourhood": "le quartier"}.get(kind, kind)
+    return tr(f"{kind_fr} '{name}' n'existe pas dans le territoire{hint} (noms valides : {shown})",
+              f"{kind} '{name}' is not in the territory{hint} (valid names: {shown})")
+
+
 class Scenario(Strict):
     """A whole scenario file (after `extends:` has been merged)."""
 
-    name: str = "scenario"
-    description: str = ""
+    name: Name = "scenario"
+    description: str = Field("", max_length=5000)
     run: RunSettings = RunSettings()
     territory: TerritorySpec
     population: PopulationSpec = PopulationSpec()
     behaviour: BehaviourSpec = BehaviourSpec()
     rents: RentsSpec = RentsSpec()
     allocation: AllocationSpec = AllocationSpec()
-    works: list[WorkSpec] = Field(default_factory=list)
+    works: list[WorkSpec] = Field(default_factory=list, max_length=1000)
     rehousing: RehousingSpec = RehousingSpec()
     observation: ObservationSpec = ObservationSpec()
     local_figures: LocalFiguresSpec | None = Field(
@@ -680,7 +911,7 @@ class Scenario(Strict):
         for i, w in enumerate(self.works):
             where = f"works[{i}] ({w.type})"
             if getattr(w, "residence", None) is not None and w.residence not in res:
-                raise ValueError(f"{where}: residence '{w.residence}' is not in the territory")
+                raise ValueError(f"{where}: {_not_in_territory('residence', w.residence, res)}")
             if getattr(w, "neighbourhood", None) is not None and w.neighbourhood not in nb:
                 raise ValueError(f"{where}: neighbourhood '{w.neighbourhood}' is not in the territory "
                                  f"({', '.join(nb)})")
@@ -689,6 +920,21 @@ class Scenario(Strict):
             if isinstance(w, DemolitionSpec):
                 if date_to_month(w.demolish, 2000) < date_to_month(w.announce, 2000):
                     raise ValueError(f"{where}: demolish ({w.demolish}) is before announce ({w.announce})")
+            y0 = self.run.start_year
+            when = w.demolish if isinstance(w, DemolitionSpec) else w.date
+            if date_to_month(when, y0) < 1:
+                raise ValueError(f"{where}: dated {when}, before the start of the run ({y0}-01); "
+                                 f"date it {y0}-01 or later, or set run.start_year earlier")
+        size = {r.name: r.dwellings for n in self.territory.neighbourhoods for r in n.residences}
+        taken: dict[str, int] = {}
+        for i, w in enumerate(self.works):
+            if isinstance(w, (DemolitionSpec, SaleSpec)):
+                k = size[w.residence] if w.dwellings is None else w.dwellings
+                taken[w.residence] = taken.get(w.residence, 0) + k
+                if taken[w.residence] > size[w.residence]:
+                    raise ValueError(f"works[{i}] ({w.type}): residence '{w.residence}' has "
+                                     f"{size[w.residence]} dwellings, its demolitions and sales take "
+                                     f"{taken[w.residence]}; lower their dwellings")
         for i, c in enumerate(self.allocation.choice_based_letting):
             for n in c.neighbourhoods:
                 if n not in nb:
@@ -696,10 +942,10 @@ class Scenario(Strict):
                                      f"in the territory ({', '.join(nb)})")
         for r in self.allocation.mix_rules.target_residences:
             if r not in res:
-                raise ValueError(f"allocation.mix_rules.target_residences: residence '{r}' is not in "
-                                 "the territory")
+                raise ValueError("allocation.mix_rules.target_residences: "
+                                 + _not_in_territory("residence", r, res))
         for r in (self.allocation.scoring.mix_target_residences if self.allocation.scoring else []):
             if r not in res:
-                raise ValueError(f"allocation.scoring.mix_target_residences: residence '{r}' is not in "
-                                 "the territory")
+                raise ValueError("allocation.scoring.mix_target_residences: "
+                                 + _not_in_territory("residence", r, res))
         return self

@@ -168,6 +168,18 @@ def _constraints(meta) -> list:
     return out
 
 
+def _plausible(meta) -> str:
+    """' (usually a to b)' from a field's declared plausible range (schema.plausible), or ''."""
+    for m in meta:
+        extra = getattr(m, "json_schema_extra", None) if isinstance(m, FieldInfo) else None
+        if isinstance(extra, dict) and "plausible" in extra:
+            lo, hi = extra["plausible"]
+            if lo is not None and hi is not None:
+                return f" (usually {_bound(lo)} to {_bound(hi)})"
+            return f" (usually ≥ {_bound(lo)})" if lo is not None else f" (usually ≤ {_bound(hi)})"
+    return ""
+
+
 def _bounds(cons: list, is_text: bool = False, is_list: bool = False) -> str:
     lo = hi = None
     extra = []
@@ -177,15 +189,15 @@ def _bounds(cons: list, is_text: bool = False, is_list: bool = False) -> str:
         unit = "item" if is_list else "character"
         extra.append(f"exactly {mins[0]} {unit}{'s' if mins[0] != 1 else ''}")
         cons = [c for c in cons if not isinstance(c, (at.MinLen, at.MaxLen))]
-    for c in cons:
-        if isinstance(c, at.Ge):
-            lo = ("[", c.ge)
-        elif isinstance(c, at.Gt):
-            lo = ("(", c.gt)
-        elif isinstance(c, at.Le):
-            hi = ("]", c.le)
-        elif isinstance(c, at.Lt):
-            hi = (")", c.lt)
+    for c in cons:     # several bounds on one side (an alias's and the field's): the tightest
+        if isinstance(c, (at.Ge, at.Gt)):
+            v = c.ge if isinstance(c, at.Ge) else c.gt
+            if lo is None or v > lo[1]:
+                lo = ("[" if isinstance(c, at.Ge) else "(", v)
+        elif isinstance(c, (at.Le, at.Lt)):
+            v = c.le if isinstance(c, at.Le) else c.lt
+            if hi is None or v < hi[1]:
+                hi = ("]" if isinstance(c, at.Le) else ")", v)
         elif isinstance(c, at.MinLen):
             if is_text and c.min_length == 1:
                 extra.append("non-empty")
@@ -224,7 +236,9 @@ class _Fmt:
         s = self.type(base)
         b = _bounds(_constraints(f.metadata), is_text=base is str,
                     is_list=typing.get_origin(base) in (list, dict))
-        return _join(s, b)
+        if s.endswith(("or null",)) or typing.get_origin(base) in (list, dict):
+            return _join(s, b)
+        return _join(s, b) + _plausible([f])
 
     def type(self, t) -> str:
         if t == schema.Date:
@@ -233,7 +247,7 @@ class _Fmt:
             base, *meta = typing.get_args(t)
             s = self.type(base)
             return _join(s, _bounds(_constraints(meta), is_text=base is str,
-                                    is_list=typing.get_origin(base) in (list, dict)))
+                                    is_list=typing.get_origin(base) in (list, dict))) + _plausible(meta)
         args = _union_args(t)
         if args is not None:
             rest = [a for a in args if a is not type(None)]
@@ -314,9 +328,9 @@ demonstrates each, in [levers.md](levers.md).
 
 How to read the descriptions:
 
-- **france.yaml** means `../shared/targets/france.yaml`: sourced national figures on French social
-  housing (RPLS, OPS, SNE, ANCOLS, USH, ...), each with its year, scope and source. A default citing
-  it is set from, or calibrated to, that figure.
+- A **named source** (SDES RPLS 2024, ANCOLS, SNE, USH, OPS, a CCH article, ...) means the default is
+  set from, or calibrated to, that observed figure; [sources.md](sources.md) gives the full references
+  and [calibration.md](calibration.md) how the defaults compare with them.
 - **assumption** means a modelling choice with no direct observed counterpart: a behavioural
   parameter or rule of thumb that is to be calibrated against observed indicators.
 - Units are written in the description: `/year` is a yearly rate (hazards are converted to monthly
@@ -328,7 +342,12 @@ How to read the descriptions:
 - Places (residences, neighbourhoods, landlords) are referred to by their names in `territory`.
 - Section names are the dotted path of the block in a scenario file; `[]` marks a list whose items
   have the fields shown; `works[] (type: ...)` are the kinds of works items, told apart by `type:`.
-  Types show the schema's bounds: `in [0, 1]` includes both ends, `(0, 50]` excludes 0.
+  Types show the schema's bounds: `in [0, 1]` includes both ends, `(0, 50]` excludes 0. A value
+  outside them is refused with a one-line error naming the file, the field and the allowed range.
+  Where the usual values are narrower, the type says so (`(usually 3 to 15)`): a value outside that
+  plausible range is accepted, with a one-line warning from `peuplement validate` and `run`.
+- A territory holds at most 2,000,000 dwellings (described, or set by `scale_to_dwellings`): the
+  simulator keeps every dwelling and household in memory.
 """
 
 

@@ -2,7 +2,7 @@
 
 Seniority is linear, so an applicant's score at month t is `key + points_per_month * t` with a
 time-invariant `key = static points - points_per_month * application month`; ranking by `key` is
-ranking by score (DESIGN §7). Keys are recomputed when an application starts, every January (criteria
+ranking by score. Keys are recomputed when an application starts, every January (criteria
 such as overcrowding or income quartile move) and when a grid comes into force.
 """
 
@@ -13,7 +13,7 @@ import numpy as np
 from .schema import ScoringCriterion, ScoringGrid, date_to_month
 from .state import TENANT
 
-# the default when no grid is active: seniority plus priority (DESIGN §3.6)
+# the default when no grid is active: seniority plus priority
 DEFAULT_GRID = ScoringGrid(name="ancienneté et priorité", points_per_month=1.0,
                            criteria=[ScoringCriterion(criterion="priority", points=24.0)])
 REHOUSING_PRECEDENCE_POINTS = 10_000.0

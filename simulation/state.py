@@ -1,6 +1,6 @@
 """Bulk state as typed numpy columns (struct of arrays), declared in one place with labels.
 
-Households and dwellings are far too many to be Mesa Agents (DESIGN §7: one Agent per household costs
+Households and dwellings are far too many to be Mesa Agents (one Agent per household was measured at
 ~4x the whole time budget at metropolis scale); whole-population processes update these columns at
 once. `HouseholdView` / `DwellingView` give a light per-row view for inspection, tests and the web view.
 """
@@ -68,6 +68,9 @@ DWELLING_COLUMNS: dict[str, tuple[type, object, str]] = {
     "reserved": (np.bool_, False, "taken out of the ordinary flow for renewal rehousing"),
     "refused": (np.int16, 0, "offers refused since it fell vacant"),
     "doomed": (np.bool_, False, "planned for demolition: no longer re-let (planned vacancy)"),
+    "social": (np.bool_, True, "social housing let through the commission; false for renewal "
+               "diversification (intermediate, Foncière Logement, home ownership)"),
+    "adapted": (np.bool_, False, "adapted to disability or loss of autonomy (occupancy review)"),
 }
 
 

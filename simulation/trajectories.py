@@ -1,4 +1,4 @@
-"""Residential trajectories (DESIGN §4): every household's sequence of spells, rebuilt from the event
+"""Residential trajectories: every household's sequence of spells, rebuilt from the event
 log at the end of a run, and yearly transition matrices between area types by income quartile.
 
 Spell kinds:

@@ -11,8 +11,13 @@ from pathlib import Path
 
 import pytest
 
+from simulation.fmt import set_lang
 from simulation.model import HousingModel
 from simulation.scenario import deep_merge, load_scenario
+
+# In-process tests read messages in English (stable wording to assert on); the French default of
+# messages and numbers is tested through the command line (tests/test_cli.py, tests/test_lang.py).
+set_lang("en")
 
 ROOT = Path(__file__).resolve().parent.parent
 SCENARIOS = ROOT / "scenarios"
@@ -27,7 +32,8 @@ def baseline_scenario(years: int = 1, overrides: dict | None = None):
 
 def make_model(years: int = 1, seed: int | None = None, overrides: dict | None = None) -> HousingModel:
     """A freshly initialised (not yet stepped) model of the baseline town."""
-    return HousingModel(baseline_scenario(years, overrides), seed=seed)
+    sc = baseline_scenario(years, overrides)
+    return HousingModel(sc) if seed is None else HousingModel(sc, seed=seed)   # seed=None: fresh entropy
 
 
 def run_model(years: int, seed: int | None = None, overrides: dict | None = None) -> HousingModel:

@@ -1,4 +1,4 @@
-"""Indicator formulas (DESIGN §4) on hand-made cases with known answers, and the observer's published
+"""Indicator formulas on hand-made cases with known answers, and the observer's published
 values checked against a recomputation from the model state."""
 
 from __future__ import annotations

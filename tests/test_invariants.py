@@ -1,5 +1,5 @@
 """State invariants checked after every monthly step, allocation rules checked on every allocation,
-and reproducibility (DESIGN §7: same seed, same results; named random streams keep a variant identical
+and reproducibility (same seed, same results; named random streams keep a variant identical
 to its baseline until the policy date).
 
 The town is run month by month for 3 years (module-scoped fixture), once under the baseline and
@@ -17,7 +17,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from conftest import make_model
+from conftest import DATA, ROOT, make_model
+from simulation.model import HousingModel
+from simulation.scenario import load_scenario
 from simulation import rents
 from simulation.state import APPLICANT, DEMOLISHED, FROZEN, GONE, OCCUPIED, SOLD, TENANT, VACANT
 
@@ -38,9 +40,16 @@ RENEWAL = {
         {"type": "reconstitution", "neighbourhood": "Les Tilleuls", "landlord": "Habitat Brague (OPH)",
          "dwellings": 40, "date": "2027-09"},
     ],
-    "rehousing": {"target_outside_qpv": 0.5, "remaining_cost_cap": 20},
+    "rehousing": {"target_outside_qpv": 0.5, "rent_reduction": {}},
 }
 SCENARIOS = {"baseline": None, "renewal": RENEWAL}
+
+# Every shipped scenario (SHIPPED_YEARS years, the metropolis scaled down to a town) and every lever
+# at once (tests/data/all_levers.yaml) for 20 years, month by month under the same checks.
+SHIPPED_YEARS = 3
+ALL_LEVERS_YEARS = 20
+SHIPPED = sorted(p.stem for p in (ROOT / "scenarios").glob("*.yaml") if p.stem != "baseline")
+ALL_LEVERS = DATA / "all_levers.yaml"
 
 
 # ----------------------------------------------------------------------------- state checks
@@ -153,22 +162,30 @@ def allocated_households_live_in_their_dwelling(m):
 
 
 def allocations_respect_income_ceiling(m):
-    """Ordinary allocations (external, transfer): income under the dwelling's ceiling (no waiver)."""
+    """Ordinary allocations (external, transfer): income under the dwelling's ceiling, raised by the
+    QPV ceiling waiver where and while it applies. Renewal rehousing (kinds 2, 3) is exempt, in the
+    ordinary flow too (rehousing precedence), as in allocation and rehousing."""
     A = _this_month(m)
     sel = A["kind"] <= 1
     h, d = A["household"][sel].astype(int), A["dwelling"][sel].astype(int)
     hh, dw = m.households, m.dwellings
     ceil = rents.ceiling(m, hh.size[h].astype(int), dw.financing[d].astype(int))
+    waiver = rents.lever_active(m, "ceiling_waiver_qpv")
+    if waiver is not None:
+        ceil = np.where(A["in_qpv"][sel].astype(bool), ceil * waiver.factor, ceil)
     bad = hh.income[h] > ceil * (1 + 1e-12)
     return [(int(x), float(i), float(c)) for x, i, c in zip(h[bad], hh.income[h][bad], ceil[bad])]
 
 
 def allocations_fit_household_size(m):
+    """|rooms - persons| within the allowed gap, persons counted up to 6; households of 6 or more
+    persons also fit the largest type (T5) whatever the gap — one rule in allocation and rehousing."""
     A = _this_month(m)
     h, d = A["household"].astype(int), A["dwelling"].astype(int)
     gap = m.sc.allocation.max_size_gap
     size = np.minimum(m.households.size[h].astype(int), 6)
-    bad = np.abs(size - m.dwellings.typology[d].astype(int)) > gap
+    typ = m.dwellings.typology[d].astype(int)
+    bad = (np.abs(size - typ) > gap) & ~((size >= 6) & (typ == 5))
     return list(zip(h[bad].tolist(), size[bad].tolist(), m.dwellings.typology[d][bad].tolist()))
 
 
@@ -234,11 +251,9 @@ CHECKS = [occupied_dwellings_have_one_tenant_pointing_back, no_household_tenant_
           allocation_log_quartile_is_the_applicants_quartile, dwellings_wait_the_relet_delay]
 
 
-@pytest.fixture(scope="module", params=sorted(SCENARIOS))
-def stepped(request):
-    """Run the town month by month for YEARS years; apply every check after each step (and once at
+def step_and_check(m, years):
+    """Run m month by month for `years` years; apply every check after each step (and once at
     month 0). Returns (model, {check name: [failures]})."""
-    m = make_model(years=YEARS, overrides=SCENARIOS[request.param])
     m._n_dwellings_at_start = m.dwellings.n
     m._final_status = np.full(m.dwellings.n, -1, np.int16)
     failures: dict[str, list] = defaultdict(list)
@@ -250,10 +265,44 @@ def stepped(request):
                 failures[c.__name__].append((m.month, len(bad), bad[:MAX_REPORTED]))
 
     check()
-    for _ in range(YEARS * 12):
+    for _ in range(years * 12):
         m.step()
         check()
     return m, failures
+
+
+@pytest.fixture(scope="module", params=sorted(SCENARIOS))
+def stepped(request):
+    """The town month by month for YEARS years, baseline and renewal programme."""
+    return step_and_check(make_model(years=YEARS, overrides=SCENARIOS[request.param]), YEARS)
+
+
+def _report(failures) -> str:
+    return "; ".join(f"{name} fails in {len(got)} month(s), first: month {got[0][0]}: {got[0][1]} "
+                     f"case(s), e.g. {got[0][2]}" for name, got in failures.items())
+
+
+@pytest.mark.parametrize("name", SHIPPED)
+def test_invariants_hold_on_every_shipped_scenario(name):
+    over = {"run": {"years": SHIPPED_YEARS, "start_year": 2025}}
+    if name == "metropolis":
+        over["territory"] = {"scale_to_dwellings": 5000}
+    sc = load_scenario(ROOT / "scenarios" / f"{name}.yaml", over)
+    m, failures = step_and_check(HousingModel(sc), SHIPPED_YEARS)
+    assert not failures, _report(failures)
+    assert len(m.allocator.alloc_log["month"]) > 100
+
+
+def test_invariants_hold_with_every_lever_for_20_years():
+    """All levers at once, 20 years: the checks hold every month, and the levers really acted."""
+    sc = load_scenario(ALL_LEVERS, {"run": {"years": ALL_LEVERS_YEARS}})
+    m, failures = step_and_check(HousingModel(sc), ALL_LEVERS_YEARS)
+    assert not failures, _report(failures)
+    kinds = np.asarray(m.allocator.alloc_log["kind"])
+    assert (kinds == 2).sum() > 100 and (kinds == 3).sum() > 0          # rehousing and returns
+    assert (np.asarray(m.allocator.alloc_log["advertised"])).any()       # choice-based letting
+    st = m.dwellings.status
+    assert (st == DEMOLISHED).sum() > 0 and (st == SOLD).sum() > 0
 
 
 @pytest.mark.parametrize("check", CHECKS, ids=lambda c: c.__name__)
@@ -277,7 +326,9 @@ def test_run_really_allocates_and_moves(stepped):
     assert m.month == YEARS * 12 and not m.running
     if m.sc.works:
         st = m.dwellings.status
-        assert (st == DEMOLISHED).sum() >= 280 and (st == SOLD).sum() > 0
+        # Barres B (60) is demolished once emptied; Tour A may still wait for its last households
+        # (nobody is put out at the demolition date: the date slips)
+        assert (st == DEMOLISHED).sum() >= 60 and (st == SOLD).sum() > 0
         assert (kinds == 2).sum() > 100 and (kinds == 3).sum() > 0
         assert m.dwellings.n == m._n_dwellings_at_start + 80 + 30 + 40
 

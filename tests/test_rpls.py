@@ -183,7 +183,7 @@ def test_bad_files_end_in_one_line(tmp_path, case, expect):
     assert r.returncode == 2, r.stderr
     lines = r.stderr.strip().splitlines()
     assert len(lines) == 1 and "Traceback" not in r.stderr, r.stderr
-    assert lines[0].startswith("peuplement: error: ") and expect in lines[0], lines[0]
+    assert lines[0].startswith("peuplement: erreur : ") and expect in lines[0], lines[0]
 
 
 def test_unknown_renewal_qpv_is_named(tmp_path):

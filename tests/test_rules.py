@@ -1,4 +1,4 @@
-"""Eligibility, rents and scoring rules on hand-made cases (DESIGN §3.5-§3.6).
+"""Eligibility, rents and scoring rules on hand-made cases.
 
 Each test builds a month-0 model of the baseline town (so `ceiling_growth` is 1) with the APL schedule
 and charges written out explicitly, so the hand-computed answers do not move when the defaults are
@@ -239,7 +239,7 @@ def _two_applicants(m, k=2):
 
 
 def test_default_grid_is_seniority_plus_priority(m):
-    """No grid in the scenario: key = 24 x priority - 1 x application month (DESIGN §3.6)."""
+    """No grid in the scenario: key = 24 x priority - 1 x application month."""
     a = _two_applicants(m, 3)
     hh = m.households
     hh.priority[a[0]] = True

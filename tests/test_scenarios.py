@@ -1,5 +1,5 @@
-"""Scenario files: loading, `extends:` deep merge, overrides, and one-line errors (DESIGN §6: "Invalid
-files get a one-line error naming the field and the problem, never a traceback")."""
+"""Scenario files: loading, `extends:` deep merge, overrides, and one-line errors (an invalid
+file gets a one-line error naming the field and the problem, never a traceback)."""
 
 from __future__ import annotations
 
@@ -29,12 +29,12 @@ BAD_CASES: dict[str, tuple[str, list[str], list[str]]] = {
     "flow_shares_not_one.yaml": (
         "flow_shares_not_one.yaml", ["allocation", "flow_share"], ["must add up to 1", "0.900"]),
     "share_above_one.yaml": (
-        "share_above_one.yaml", ["population.priority_share"], ["less than or equal to 1", "1.5"]),
+        "share_above_one.yaml", ["population.priority_share"], ["allowed range [0, 1]", "1.5"]),
     "negative_dwellings.yaml": (
         "negative_dwellings.yaml", ["territory.neighbourhoods[0].residences[0].dwellings"],
-        ["greater than 0", "-5"]),
+        ["allowed range (0, 100000]", "-5"]),
     "zero_years.yaml": (
-        "zero_years.yaml", ["run.years"], ["greater than or equal to 1"]),
+        "zero_years.yaml", ["run.years"], ["allowed range [1, 100]"]),
     "financing_hlm.yaml": (
         "financing_hlm.yaml", ["territory.neighbourhoods[0].residences[0].financing"],
         ["'HLM' is not allowed", "PLAI", "PLUS", "PLS", "PLI"]),
@@ -167,7 +167,7 @@ def test_shipped_scoring_grid_validates(path):
 
 
 def test_baseline_town_shape():
-    """The baseline is the stylised town of DESIGN §6: ~3,000 dwellings, 6 neighbourhoods, 2 QPV of
+    """The baseline is the stylised town: ~3,000 dwellings, 6 neighbourhoods, 2 QPV of
     which one renewal site, 3 landlords, 4 reservation holders."""
     sc = load_scenario(BASELINE)
     nbs = sc.territory.neighbourhoods

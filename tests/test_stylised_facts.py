@@ -1,4 +1,4 @@
-"""Direction of stylised facts 1 and 2 of DESIGN §5 on the baseline town with default parameters.
+"""Direction of the structure effect and of the legal-objectives stylised facts (docs/model.md) on the baseline town with default parameters.
 
 Only the direction of each effect is pinned, not its size, over a few seeds and 10 years (the
 model is being calibrated; if a test fails, the message gives the numbers seen).
@@ -88,59 +88,59 @@ def _structure_effect(runs):
     return rows
 
 
-# ------------------------------------------------------------------------------------ fact 1
-def test_fact1_q1_share_higher_in_qpv(default_runs):
+# ---------------------------------------------------------------------- structure effect
+def test_q1_share_higher_in_qpv(default_runs):
     """Structure effect: at the end the Q1 share of tenants is higher in QPV than outside."""
     rows = _structure_effect(default_runs)
     seen = {s: f"qpv {q:.3f} vs outside {o:.3f}" for s, (q, o, _, _) in rows.items()}
-    assert all(q > o for q, o, _, _ in rows.values()), f"fact 1 (QPV vs outside) not reproduced: {seen}"
+    assert all(q > o for q, o, _, _ in rows.values()), f"structure effect (QPV vs outside) not reproduced: {seen}"
 
 
-def test_fact1_cheapest_residences_have_most_q1(default_runs):
+def test_cheapest_residences_have_most_q1(default_runs):
     """Structure effect: the cheapest third of residences (rent per m2) ends with a higher mean Q1
     share than the dearest third."""
     rows = _structure_effect(default_runs)
     seen = {s: f"cheapest {c:.3f} vs dearest {d:.3f}" for s, (_, _, c, d) in rows.items()}
-    assert all(c > d for _, _, c, d in rows.values()), f"fact 1 (rent thirds) not reproduced: {seen}"
+    assert all(c > d for _, _, c, d in rows.values()), f"structure effect (rent thirds) not reproduced: {seen}"
 
 
-def test_fact1_emerges_under_neutral_rules(neutral_runs):
+def test_emerges_under_neutral_rules(neutral_runs):
     """With neutral allocation rules and initial tenants' incomes unrelated to rent or QPV, the
-    structure effect appears by itself (DESIGN §5 fact 1: "with neutral allocation rules")."""
+    structure effect appears by itself (the structure-effect fact holds "with neutral allocation rules")."""
     rows = _structure_effect(neutral_runs)
     qpv, out, cheap, dear = np.mean(list(rows.values()), axis=0)
     seen = {s: tuple(round(v, 3) for v in r) for s, r in rows.items()}
     assert qpv > out and cheap > dear, \
-        f"fact 1 does not emerge under neutral rules (qpv, outside, cheapest, dearest per seed): {seen}"
+        f"the structure effect does not emerge under neutral rules (qpv, outside, cheapest, dearest per seed): {seen}"
     for s, m in neutral_runs.items():
         start_gap = _first(m, "q1_share_tenants", "qpv") - _first(m, "q1_share_tenants", "outside_qpv")
         assert abs(start_gap) < 0.03, f"seed {s}: the neutral start is not neutral ({start_gap:.3f})"
 
 
-# ------------------------------------------------------------------------------------ fact 2
-def test_fact2_q1_outside_qpv_objective_not_met(default_runs):
+# ---------------------------------------------------------------------- legal objectives
+def test_q1_outside_qpv_objective_not_met(default_runs):
     """Under default practices the yearly share of allocations outside QPV to Q1 (or rehoused)
     households stays below the 25 % objective on average."""
     means = {s: float(np.mean(_yearly(m, "q1_share_allocations_outside_qpv"))) for s, m in default_runs.items()}
     for s, m in default_runs.items():
         assert _yearly(m, "q1_share_allocations_outside_qpv").size == YEARS
     assert all(v < 0.25 for v in means.values()), \
-        f"fact 2: mean yearly q1_share_allocations_outside_qpv should be < 0.25, got {means}"
+        f"legal objectives: mean yearly q1_share_allocations_outside_qpv should be < 0.25, got {means}"
 
 
-def test_fact2_q2q4_in_qpv_objective_met(default_runs):
+def test_q2q4_in_qpv_objective_met(default_runs):
     """Under default practices the yearly share of allocations in QPV to Q2-Q4 households is at or
     above the 50 % objective on average."""
     means = {s: float(np.mean(_yearly(m, "q2q4_share_allocations_in_qpv"))) for s, m in default_runs.items()}
     assert all(v >= 0.5 for v in means.values()), \
-        f"fact 2: mean yearly q2q4_share_allocations_in_qpv should be >= 0.5, got {means}"
+        f"legal objectives: mean yearly q2q4_share_allocations_in_qpv should be >= 0.5, got {means}"
 
 
-def test_fact2_qpv_q1_share_barely_moves(default_runs):
+def test_qpv_q1_share_barely_moves(default_runs):
     """... yet the QPV Q1 share barely moves: over 10 years (mean over seeds) it neither falls by more
     than 2 points nor rises by more than 10."""
     changes = {s: _last(m, "q1_share_tenants", "qpv").value.item() - _first(m, "q1_share_tenants", "qpv")
                for s, m in default_runs.items()}
     mean = float(np.mean(list(changes.values())))
-    assert -0.02 <= mean <= 0.10, f"fact 2: QPV Q1 share change over {YEARS} years per seed: " \
+    assert -0.02 <= mean <= 0.10, f"legal objectives: QPV Q1 share change over {YEARS} years per seed: " \
                                   f"{ {s: round(c, 3) for s, c in changes.items()} }"

@@ -22,6 +22,7 @@ import pandas as pd
 from ..ensemble import RunSpec, run_dir
 from ..labels import LEGAL_OBJECTIVES
 from ..outputs import write_parquet
+from ..tables import write_csv_fr as french_csv
 from ..summary import (FEW_SEEDS, HORIZONS, SERIES_BY_KEY, horizon_values, run_info, run_table,
                        summarise)
 from . import figures as F
@@ -29,13 +30,6 @@ from .diff import differences, month_name
 from .text import SERIES_LABELS, T, fmt_diff, fmt_value
 
 TEMPLATE = "report.html.j2"
-
-
-def french_csv(df: pd.DataFrame, path: Path) -> Path:
-    """A CSV that French spreadsheet software opens correctly: ';', decimal comma, UTF-8 with BOM."""
-    df.to_csv(path, sep=";", decimal=",", index=False, encoding="utf-8-sig", lineterminator="\r\n",
-              float_format="%.6g")
-    return path
 
 
 def _question(spec_raw: dict, source: Path | None, lang: str) -> str:
@@ -95,7 +89,7 @@ def _aggregate_rehousing(root: Path, specs: list[RunSpec], nb_of_res: dict[str, 
                      "outside_qpv": r["outside_qpv"].mean(), "new_dwelling": r["new_dwelling"].mean(),
                      "other_landlord": r["other_landlord"].mean(),
                      "cost_change": (r["remaining_cost_after"] - r["remaining_cost_before"]).mean()})
-        nb = r["residence_name"].astype(str).map(lambda x: nb_of_res.get(x, x))
+        nb = r["residence"].astype(str).map(lambda x: nb_of_res.get(x, x))
         d = nb.value_counts(normalize=True).reset_index()
         d.columns = ["neighbourhood", "share"]
         dest.append(d.assign(scenario=s.scenario, seed=s.seed))
@@ -335,7 +329,8 @@ def _rehousing_rows(reh: pd.DataFrame, dest: pd.DataFrame, raw: dict, lang: str)
                 (T[lang]["reh_other"], fmt_value(r["other_landlord"], "share", lang),
                  fmt_value(tg.get("target_other_landlord"), "share", lang) if tg.get("target_other_landlord") else "–"),
                 (T[lang]["reh_cost"], fmt_value(r["cost_change"], "eur", lang),
-                 (fmt_value(tg.get("remaining_cost_cap"), "eur", lang) + " max") if tg.get("remaining_cost_cap") is not None else "–"),
+                 ("minoration de loyer ANRU" if lang == "fr" else "ANRU rent reduction")
+                 if tg.get("rent_reduction") is not None else "–"),
             ],
             "destinations": [(n, fmt_value(s, "share", lang)) for n, s in
                              zip(d.get("neighbourhood", []), d.get("share", []))],

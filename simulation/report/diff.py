@@ -32,7 +32,9 @@ FIELD_WORDS = {
     "rehousing.target_outside_qpv": ("Cible de relogements hors QPV", "Target of rehousings outside QPV"),
     "rehousing.target_new_dwellings": ("Cible de relogements dans un logement neuf ou récent", "Target of rehousings in new dwellings"),
     "rehousing.target_other_landlord": ("Cible de relogements chez un autre bailleur", "Target of rehousings with another landlord"),
-    "rehousing.remaining_cost_cap": ("Plafond de hausse du reste à charge des relogés (€/mois)", "Cap on the rehoused's remaining-cost increase (EUR/month)"),
+    "rehousing.rent_reduction": ("Minoration de loyer ANRU pour les relogés dans le neuf ou le récent", "ANRU rent reduction for the rehoused in new or recent dwellings"),
+    "rehousing.rent_reduction.max_indemnities": ("Nombre d'indemnités de minoration de loyer prévues", "Number of rent-reduction indemnities agreed"),
+    "rehousing.after_refusals": ("Après les refus d'offres des relogés", "After the rehoused's refusals"),
 }
 SECTION_WORDS = {
     "rents": ("Loyers", "Rents"), "allocation": ("Attributions", "Allocation"),
