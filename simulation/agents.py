@@ -25,9 +25,19 @@ class ReservationHolder(mesa.Agent):
     municipality -> households living or working in the territory; landlord -> anyone.
     """
 
-    def __init__(self, model, index: int, name: str, kind: str, flow_share: float):
+    # how well each kind honours the DALO / priority obligation by default (assumption, see schema)
+    DEFAULT_STRENGTH = {"prefect": 1.0, "action_logement": 0.5, "municipality": 0.4, "landlord": 0.6}
+
+    def __init__(self, model, index: int, name: str, kind: str, flow_share: float,
+                 priority_strength: float | None = None):
         super().__init__(model)
         self.index, self.name, self.kind, self.flow_share = index, name, kind, flow_share
+        self.priority_strength = self.DEFAULT_STRENGTH[kind] if priority_strength is None \
+            else priority_strength
+        # this year's allocations, to priority households, to State employees (CCH L441-1 objectives)
+        self.year_allocs = 0
+        self.year_priority = 0
+        self.year_state_employees = 0
         # running tallies for the legal-objective quotas
         self.outside_qpv = 0
         self.outside_qpv_q1 = 0
@@ -51,6 +61,26 @@ class ReservationHolder(mesa.Agent):
         else:
             self.outside_qpv += 1
             self.outside_qpv_q1 += q1_or_rehoused
+
+    def record_public(self, priority: bool, state_employee: bool) -> None:
+        self.year_allocs += 1
+        self.year_priority += priority
+        self.year_state_employees += state_employee
+
+    def publics(self, objective: float, state_employees: float, u: float) -> list[str]:
+        """The publics the holder looks in for this vacancy, in order (see allocation.Pool.target).
+
+        The prefect gives its quota to priority households, DALO first, keeping up to
+        `state_employees` of its allocations (a share of its own flow) for State employees. Another
+        holder below the objective (DALO then priority households, CCH L441-1) reserves the
+        vacancy for them with probability `priority_strength` (u: one uniform draw), DALO first."""
+        if self.kind == "prefect":
+            first = ["state_employee"] if self.year_state_employees < state_employees * (self.year_allocs + 1) \
+                else []
+            return first + ["dalo+prefect", "prefect"]
+        if self.year_priority < objective * (self.year_allocs + 1) and u < self.priority_strength:
+            return ["dalo+" + self.kind, "priority+" + self.kind, self.kind]
+        return [self.kind]
 
     def quota_need(self, in_qpv: bool, quotas) -> int:
         """+1: must propose Q1 (outside QPV, under the 25 % objective); -1: must propose Q2-Q4 (in QPV,

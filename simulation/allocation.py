@@ -19,7 +19,7 @@ import math
 import numpy as np
 
 from . import events as ev
-from . import moves, rents
+from . import moves, population, rents
 from .schema import date_to_month
 from .state import TENANT, VACANT
 
@@ -94,7 +94,11 @@ class Pool:
         floor = g * (a.income_floor + a.income_floor_per_person * (sz - 1))
         return {
             "size": sz, "inc": inc, "incm": incm, "quart": quart, "q1": q1,
-            "priority": hh.priority[ids], "al": hh.al_employee[ids], "local": hh.local[ids],
+            # ceilings are tested on year N-2's tax income, by household category
+            "ref": rents.reference_income(model, ids), "cat": rents.category(model, ids),
+            "priority": hh.priority[ids], "dalo": population.dalo_recognised(model, ids),
+            "se": hh.state_employee[ids],
+            "al": hh.al_employee[ids], "local": hh.local[ids],
             "tenant": hh.state[ids] == TENANT, "rehouse": rehouse, "q1_or_rehouse": q1 | rehouse,
             "not_q1": ~q1, "wish": hh.wish_nbhd[ids], "alive": np.ones(ids.size, bool),
             # APL pieces (see rents.apl): benefit = min(rent, lc_cap) + pm, paid if >= min_payment
@@ -136,19 +140,35 @@ class Pool:
         if typ == 5:
             fit |= size >= MAX_BUCKET
         ceil = m.ceiling_table[fin] * m.ceiling_growth * (waiver or 1.0)
-        return fit & ((self.inc[sl] <= ceil[np.minimum(size, ceil.size) - 1]) | self.rehouse[sl])
+        return fit & ((self.ref[sl] <= ceil[np.minimum(self.cat[sl], ceil.size) - 1]) | self.rehouse[sl])
 
     def _mask_rows(self, k: tuple, sl: slice) -> np.ndarray:
         fin, typ, waiver, kind, need = k
         mk = self.base(fin, typ, waiver)[sl] & self.alive[sl]
-        t = self.targets.get(kind) if kind else None
+        t = self.target(kind, sl)
         if t is not None:
-            mk &= t[sl]
+            mk &= t
         if need == 1:
             mk &= self.q1_or_rehouse[sl]
         elif need == -1:
             mk &= self.not_q1[sl]
         return mk
+
+    def target(self, kind: str | None, sl: slice) -> np.ndarray | None:
+        """A holder's public over rows sl (None = everyone). `kind` is a holder kind, or
+        "state_employee", or "dalo+<kind>" / "priority+<kind>": the DALO (priority) households of
+        that holder's public."""
+        if not kind:
+            return None
+        if kind == "state_employee":
+            return self.se[sl]
+        if "+" in kind:
+            status, holder = kind.split("+", 1)
+            t = self.targets.get(holder)
+            s = (self.dalo if status == "dalo" else self.priority)[sl]
+            return s if t is None else s & t[sl]
+        t = self.targets.get(kind)
+        return None if t is None else t[sl]
 
     def base(self, fin: int, typ: int, waiver: float | None) -> np.ndarray:
         k = (fin, typ, waiver)
@@ -193,8 +213,8 @@ class Allocator:
             if a.legal_quotas else None
         self.alloc_log: dict[str, list] = {k: [] for k in (
             "month", "dwelling", "residence", "neighbourhood", "in_qpv", "household", "holder", "kind",
-            "quartile", "priority", "wait_months", "rank", "candidates", "advertised",
-            "remaining_cost", "rent_burden")}
+            "quartile", "priority", "dalo", "dalo_overdue", "social", "wait_months", "rank",
+            "candidates", "advertised", "remaining_cost", "rent_burden")}
         self.offer_log: dict[str, list] = {k: [] for k in (
             "month", "dwelling", "household", "holder", "rank", "p_refuse", "accepted", "advertised")}
         self.month_offers = 0
@@ -243,6 +263,7 @@ class Allocator:
         if month_of_year(m.month) == 1:       # the legal objectives are yearly
             for h in self.holders:
                 h.outside_qpv = h.outside_qpv_q1 = h.in_qpv = h.in_qpv_q2q4 = 0
+                h.year_allocs = h.year_priority = h.year_state_employees = 0
             for c in self.commissions:
                 c.outside_qpv = c.outside_qpv_q1 = 0
         pool = Pool(m, self.pool.ids if self.pool is not None else None)
@@ -262,6 +283,8 @@ class Allocator:
         waiver_f = waiver.factor if waiver is not None else None
         charges_m2 = m.sc.rents.charges_m2 * m.ceiling_growth
         K = a.candidates_per_dwelling
+        prefect_share = sum(h.flow_share for h in self.holders if h.kind == "prefect")
+        se_share = a.prefect_state_employees / prefect_share if prefect_share > 0 else 0.0
         minpay = m.sc.rents.apl.min_payment * m.ceiling_growth
         fragile = (terr.res_fragility == 0).tolist()
         L = lambda arr: arr[vac].tolist()
@@ -292,8 +315,12 @@ class Allocator:
                 cands = self._scan(pool, (v_fin[i], v_typ[i], wf, kind, need), K, rent, charges,
                                    minpay, (nb, in_qpv, attr, rf, apply_rate, rng_commission))
             else:
-                cands = self._scan(pool, (v_fin[i], v_typ[i], wf, holder.kind, need), K, rent,
-                                   charges, minpay)
+                cands = []
+                for public in holder.publics(a.priority_objective, se_share, rng_commission.random()):
+                    cands = self._scan(pool, (v_fin[i], v_typ[i], wf, public, need), K, rent,
+                                       charges, minpay)
+                    if cands:
+                        break
                 if not cands and holder.kind != "landlord":
                     k = self.landlord_holder
                     holder = self.holders[k]
@@ -356,17 +383,23 @@ class Allocator:
         m.dwellings.reduction[d] = red
         q1_or_re = quart == 0 or rehouse
         self.holders[k].record(in_qpv, q1_or_re, quart > 0)
+        self.holders[k].record_public(bool(pool.priority[p]), bool(pool.se[p]))
         self.commissions[int(m.dwellings.landlord[d])].record(in_qpv, q1_or_re)
         self.log_allocation(d, h, k, kind, quart, bool(pool.priority[p]), wait, rank + 1, n_cands,
                             advertised, rc, burden, in_qpv, nb, res)
+        hh.dalo[h] = False           # housed: the right to housing is met
 
     def log_allocation(self, d, h, k, kind, quart, priority, wait, rank, n_cands, advertised, rc,
                        burden, in_qpv, nb, res) -> None:
         L = self.alloc_log
-        for name, v in (("month", self.model.month), ("dwelling", d), ("residence", res),
+        m = self.model
+        dalo = bool(population.dalo_recognised(m, np.array([h]))[0])
+        overdue = dalo and m.month > int(m.households.dalo_deadline[h])
+        for name, v in (("month", m.month), ("dwelling", d), ("residence", res),
                         ("neighbourhood", nb), ("in_qpv", bool(in_qpv)), ("household", h),
                         ("holder", k), ("kind", kind), ("quartile", quart + 1),
-                        ("priority", priority), ("wait_months", wait), ("rank", rank),
+                        ("priority", priority), ("dalo", dalo), ("dalo_overdue", overdue),
+                        ("social", rents.is_social(m, d)), ("wait_months", wait), ("rank", rank),
                         ("candidates", n_cands), ("advertised", advertised),
                         ("remaining_cost", float(rc)), ("rent_burden", float(burden))):
             L[name].append(v)

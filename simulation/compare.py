@@ -13,7 +13,6 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from . import events as ev
 from .model import HousingModel
 from .scenario import load_scenario
 

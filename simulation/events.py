@@ -9,23 +9,25 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from .population import dalo_recognised
+
 # event codes
 APPLIED, TRANSFER_REQUEST, ALLOCATED, TRANSFERRED, REHOUSED, RETURNED, EXIT, DEATH, LAPSE, \
     TRANSFER_LAPSE, FORMED, FORCED_EXIT, DEMOLISHED, SOLD_DWELLING, TO_REHOUSE, \
-    ENTERED_DIVERSIFICATION = range(16)
+    ENTERED_DIVERSIFICATION, LOST_RIGHT_TO_STAY = range(17)
 EVENT_NAMES = ("applied", "transfer_request", "allocated", "transferred", "rehoused", "returned",
                "exit", "death", "lapse", "transfer_lapse", "formed", "forced_exit", "demolished",
-               "sold", "to_rehouse", "entered_diversification")
+               "sold", "to_rehouse", "entered_diversification", "lost_right_to_stay")
 _SCALAR = (int, np.integer)
 MOVES_IN = (ALLOCATED, TRANSFERRED, REHOUSED, RETURNED)
-LEAVES = (EXIT, DEATH, LAPSE, FORCED_EXIT)
+LEAVES = (EXIT, DEATH, LAPSE, FORCED_EXIT, LOST_RIGHT_TO_STAY)
 
 
 class EventLog:
     def __init__(self, model):
         self.model = model
         self._m, self._e, self._h, self._d, self._r, self._o = [], [], [], [], [], []
-        self._q, self._p = [], []           # quartile code (0 none, 1..4) and priority at the event
+        self._q, self._p = [], []   # quartile code (0 none, 1..4); priority 0 / 1 / 2 (DALO recognised)
         self._single: list[tuple] = []
         self.offer_who: list[tuple[int, int]] = []   # (quartile, priority) of each offer's household
         self.tenants_at_start = np.empty(0, np.int64)
@@ -55,16 +57,20 @@ class EventLog:
 
     # -------------------------------------------------------- who the household is at the event
     def _who_one(self, h: int) -> tuple[int, int]:
-        """(quartile 1..4 of income per UC with the thresholds in force, priority 0/1) of one
-        household; (0, 0) for events without a household (demolition, sale). Plain Python: this runs
-        for every single move."""
+        """(quartile 1..4 of income per UC with the thresholds in force, priority 0 none / 1 priority
+        / 2 DALO recognised) of one household; (0, 0) for events without a household (demolition,
+        sale). Plain Python: this runs for every single move."""
         if h < 0:
             return 0, 0
-        hh = self.model.households
+        m = self.model
+        hh = m.households
         a, k14, ku = int(hh._adults[h]), int(hh._kids_14p[h]), int(hh._kids_u14[h])
         x = float(hh._income[h]) / (1.0 + 0.5 * (a - 1 + k14) + 0.3 * ku)
-        t0, t1, t2 = self.model.quartile_thresholds.tolist()
-        return 4 - (x < t0) - (x < t1) - (x < t2), int(hh._priority[h])
+        t0, t1, t2 = m.quartile_thresholds.tolist()
+        p = int(hh._priority[h])
+        if p and bool(dalo_recognised(m, np.array([h]))[0]):
+            p = 2
+        return 4 - (x < t0) - (x < t1) - (x < t2), p
 
     def note_offer(self, h: int) -> None:
         """Record who the household of an offer is, in the order of the allocator's offer log."""
@@ -73,13 +79,14 @@ class EventLog:
     def _who(self, h: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """The same for a batch of households (rows with h = -1 get 0, 0)."""
         ok = h >= 0
-        hh = self.model.households
+        m = self.model
+        hh = m.households
         q = np.zeros(h.size, np.int8)
         p = np.zeros(h.size, np.int8)
         if ok.any():
             g = h[ok]
-            q[ok] = self.model.quartile(hh.income_uc_of(g)) + 1
-            p[ok] = hh.priority[g]
+            q[ok] = m.quartile(hh.income_uc_of(g)) + 1
+            p[ok] = hh.priority[g] * (1 + dalo_recognised(m, g))
         return q, p
 
     def _flush(self) -> None:
@@ -101,12 +108,13 @@ class EventLog:
         """One row per event: month and its calendar date, event name, household and the dwelling
         concerned, where it is (residence and neighbourhood names, QPV flag; missing for events
         outside social housing), who the household was (quartile 1..4, 0 if no household;
-        priority status), the dwelling left by a move, and the residence index."""
+        priority and DALO status), the dwelling left by a move, and the residence index."""
         self._flush()
         cat = lambda parts, dt: np.concatenate(parts).astype(dt) if parts else np.empty(0, dt)
         e = cat(self._e, np.int8)
         month = cat(self._m, np.int32)
         r = cat(self._r, np.int64)
+        p = cat(self._p, np.int8)
         return pd.DataFrame({
             "month": month,
             "date": month_dates(month, self.model.sc.run.start_year),
@@ -115,7 +123,8 @@ class EventLog:
             "dwelling": cat(self._d, np.int64),
             **place_columns(self.model.territory, r),
             "quartile": cat(self._q, np.int8),
-            "priority": cat(self._p, np.int8).astype(bool),
+            "priority": p > 0,
+            "dalo": p == 2,
             "from_dwelling": cat(self._o, np.int64),
             "residence_id": r,
         })

@@ -1,7 +1,8 @@
 """Exits from social housing: to private renting or ownership. The hazard rises with
 income quartile, is higher in relaxed markets and unattractive neighbourhoods, for tenants paying the
-solidarity surcharge, and for the better-off tenants of a residence announced for demolition (they
-leave rather than wait to be rehoused, as practitioners observe in relaxed markets). Deaths are
+solidarity surcharge (in proportion to its amount), and for the better-off tenants of a residence
+announced for demolition (they leave rather than wait to be rehoused, as practitioners observe in
+relaxed markets). Tenants who lost the right to stay leave at the end of their notice. Deaths are
 handled with life events."""
 
 from __future__ import annotations
@@ -10,7 +11,7 @@ import numpy as np
 
 from . import events as ev
 from . import moves
-from .state import OCCUPIED
+from .state import OCCUPIED, TENANT
 
 
 def hazard(model, h: np.ndarray, d: np.ndarray) -> np.ndarray:
@@ -22,7 +23,7 @@ def hazard(model, h: np.ndarray, d: np.ndarray) -> np.ndarray:
     tension = (model.sc.behaviour.demand.market_tension / e.reference_tension) ** (-e.tension_elasticity)
     attr = terr.residence_attractiveness()[model.dwellings.residence[d]]
     rate = e.base_rate * mult * tension * (1.0 + e.attractiveness_effect * (0.5 - attr))
-    rate = rate * (1.0 + e.surcharge_effect * (model.sls[d] > 0))
+    rate = rate * (1.0 + e.surcharge_effect * model.sls[d] / 100.0)
     rate = rate * (1.0 + e.announced_demolition_effect * tension * (q / 3.0) * hh.rehouse[h])
     return np.clip(rate, 0.0, 0.95)
 
@@ -34,4 +35,8 @@ def step(model) -> None:
     p = 1.0 - (1.0 - hazard(model, h, occ)) ** (1.0 / 12.0)
     leaving = h[model.streams["exits"].random(h.size) < p]
     moves.leave(model, leaving, ev.EXIT)
+    # tenants whose right to stay has ended (CCH L442-3-3, see rents.yearly_survey) leave
+    hh = model.households
+    ended = h[(hh.stay_until[h] >= 0) & (hh.stay_until[h] <= model.month) & (hh.state[h] == TENANT)]
+    moves.leave(model, ended, ev.LOST_RIGHT_TO_STAY)
 

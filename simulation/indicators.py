@@ -11,8 +11,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from . import rents
-from .state import FROZEN, OCCUPIED, VACANT
+from . import population, rents
+from .state import OCCUPIED, VACANT
 
 SCALES = ("territory", "qpv", "outside_qpv", "neighbourhood", "residence", "reservation_holder")
 
@@ -189,6 +189,26 @@ def legal_indicators(quartile, in_qpv, kind, priority) -> dict[str, float]:
     }
 
 
+def holder_indicators(A: dict, n_holders: int) -> dict[str, list]:
+    """Per reservation holder, over a year's allocations of social dwellings in `A` (the
+    allocation log's columns as arrays): legal indicator (c), the share of its allocations to
+    DALO then other priority households (objective 25 % for every holder but the State, CCH
+    L441-1), the DALO share alone, its allocations and its share of all of them."""
+    soc = np.asarray(A["social"], bool)
+    hk = np.asarray(A["holder"])[soc]
+    pr = np.asarray(A["priority"], bool)[soc]
+    dalo = np.asarray(A["dalo"], bool)[soc]
+    n = np.bincount(hk[hk >= 0], minlength=n_holders)[:n_holders].astype(float)
+    total = max(int(soc.sum()), 1)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        share = lambda f: np.where(n > 0, np.bincount(hk[hk >= 0], weights=f[hk >= 0].astype(float),
+                                                      minlength=n_holders)[:n_holders] / n, np.nan)
+        return {"priority_share_allocations": share(pr).tolist(),
+                "dalo_share_allocations": share(dalo).tolist(),
+                "allocations": n.astype(int).tolist(),
+                "share_of_allocations": (n / total).tolist()}
+
+
 # ----------------------------------------------------------------------------------- observer
 class Observer:
     """Computes and stores the indicators each month."""
@@ -279,7 +299,8 @@ class Observer:
         self.flows["exits"] = []
         S = np.empty((9, n_res))
         S[:3] = (np.bincount(code, minlength=4 * n_res).reshape(n_res, 4) @ self._CODE_TO_ROWS).T
-        S[3] = np.bincount(res, weights=dw.rent_m2[occ] * dw.surface[occ] - dw.reduction[occ] + m.sls[occ],
+        S[3] = np.bincount(res, weights=dw.rent_m2[occ] * dw.surface[occ] - dw.reduction[occ]
+                           + m.sls[occ] - m.rls[occ],
                            minlength=n_res)
         S[5] = np.bincount(dw.residence[vd], minlength=n_res)
         S[4] = S[0] + S[5]
@@ -422,7 +443,7 @@ class Observer:
         """Legal indicators, flows and fragility classes of the calendar year just ended
         (`tenants`: see fragility)."""
         m = self.model
-        terr, name = m.territory, m.territory.name
+        name = m.territory.name
         A = {k: np.asarray(v[self.yearly_allocs_start:]) for k, v in m.allocator.alloc_log.items()}
         self.yearly_allocs_start = len(m.allocator.alloc_log["month"])
         O = {k: np.asarray(v[self.offers_start:]) for k, v in m.allocator.offer_log.items()}
@@ -430,18 +451,16 @@ class Observer:
         n = A["month"].size
         y = "year"
         if n:
-            legal = legal_indicators(A["quartile"], A["in_qpv"], A["kind"], A["priority"])
+            # the legal indicators cover social rental dwellings only (not PLI / diversification)
+            soc = A["social"].astype(bool)
+            legal = legal_indicators(A["quartile"][soc], A["in_qpv"][soc], A["kind"][soc],
+                                     A["priority"][soc])
             for k, v in legal.items():
                 self.emit("territory", name, k, v, y)
             inq = A["in_qpv"].astype(bool)
             out = ~inq
-            holders = [h.name for h in m.holders]
-            hk = A["holder"]
-            vals = [A["priority"][hk == k].astype(bool).mean() if (hk == k).any() else np.nan
-                    for k in range(len(holders))]
-            self.emit("reservation_holder", holders, "priority_share_allocations", vals, y)
-            self.emit("reservation_holder", holders, "allocations",
-                      [int((hk == k).sum()) for k in range(len(holders))], y)
+            for k, v in holder_indicators(A, len(m.holders)).items():
+                self.emit("reservation_holder", [h.name for h in m.holders], k, v, y)
             for lab, sel in (("qpv", inq), ("outside_qpv", out)):
                 self.emit(lab, lab, "q1_share_allocations",
                           (A["quartile"][sel] == 1).mean() if sel.any() else np.nan, y)
@@ -453,6 +472,11 @@ class Observer:
                 self.emit("territory", name, f"wait_months_median_q{k}", np.median(w) if w.size else np.nan, y)
             w = A["wait_months"][ordinary & A["priority"].astype(bool)]
             self.emit("territory", name, "wait_months_median_priority", np.median(w) if w.size else np.nan, y)
+            for label, sel in (("external", A["kind"] == 0), ("transfer", A["kind"] == 1),
+                               ("dalo", ordinary & A["dalo"].astype(bool))):
+                w = A["wait_months"][sel]
+                self.emit("territory", name, f"wait_months_median_{label}",
+                          np.median(w) if w.size else np.nan, y)
         self.emit("territory", name, "allocations", n, y)
         self.emit("territory", name, "transfers", int((A["kind"] == 1).sum()) if n else 0, y)
         occ_n = int(np.count_nonzero(m.dwellings.status == OCCUPIED))
@@ -466,6 +490,40 @@ class Observer:
         self.emit("territory", name, "applications_per_allocation", pending / n if n else np.nan, y)
         self.fragility(tenants)
         self.rehousing(y)
+        self.rent_rules(y)
+
+    def rent_rules(self, period: str) -> None:
+        """Ceilings, SLS, RLS and DALO backlog at the end of the year: shares of applicants and
+        tenants over the ceiling (tax reference income; applicants: PLUS ceiling, tenants: their
+        dwelling's), SLS payers among tenants of social dwellings and their mean SLS, RLS
+        beneficiaries and the RLS total (EUR/month), DALO households waiting past their deadline."""
+        m = self.model
+        hh, dw, name = m.households, m.dwellings, m.territory.name
+        app = np.flatnonzero(hh.applying & (hh.dwelling < 0))
+        occ = np.flatnonzero(dw.status == OCCUPIED)
+        t = dw.tenant[occ]
+        plus = np.ones(app.size, np.int64)
+        vals = {
+            "over_ceiling_share_applicants": (rents.reference_income(m, app)
+                                              > rents.household_ceiling(m, app, plus)).mean()
+            if app.size else np.nan,
+            "over_ceiling_share_tenants": (rents.reference_income(m, t)
+                                           > rents.household_ceiling(m, t, dw.financing[occ])).mean()
+            if t.size else np.nan,
+        }
+        soc = rents.is_social(m, occ)
+        sls = m.sls[occ]
+        vals["sls_payers_share_tenants"] = (sls[soc] > 0).mean() if soc.any() else np.nan
+        vals["sls_mean"] = sls[sls > 0].mean() if (sls > 0).any() else np.nan
+        vals["rls_beneficiaries_share_tenants"] = (m.rls[occ] > 0).mean() if occ.size else np.nan
+        vals["rls_total"] = m.rls[occ].sum()
+        vals["sls_total"] = sls.sum()
+        pending_dalo = np.flatnonzero(hh.applying & hh.dalo & (hh.dwelling < 0))
+        pending_dalo = pending_dalo[population.dalo_recognised(m, pending_dalo)]
+        vals["dalo_pending"] = pending_dalo.size
+        vals["dalo_backlog"] = int((hh.dalo_deadline[pending_dalo] < m.month).sum())
+        for k, v in vals.items():
+            self.emit("territory", name, k, v, period)
 
     # bit j of codes 0..15: flag j of the fragility composite
     _FLAG_BITS = (np.arange(16)[:, None] >> np.arange(4) & 1).astype(float)

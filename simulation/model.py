@@ -77,7 +77,7 @@ class HousingModel(mesa.Model):
         self.sls = np.zeros(self.dwellings.n)
         self.landlords = [Landlord(self, i, n, k) for i, (n, k) in
                           enumerate(zip(self.territory.landlord_names, self.territory.landlord_kinds))]
-        self.holders = [ReservationHolder(self, i, h.name, h.kind, h.flow_share)
+        self.holders = [ReservationHolder(self, i, h.name, h.kind, h.flow_share, h.priority_strength)
                         for i, h in enumerate(scenario.allocation.holders)]
         self.commissions = [AllocationCommission(self, l, scenario.allocation.mix_rules)
                             for l in self.landlords]

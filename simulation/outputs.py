@@ -180,7 +180,8 @@ def summary(model, indicators: pd.DataFrame | None = None) -> list[tuple[str, st
               "q1_share_allocations_outside_qpv", "q2q4_share_allocations_in_qpv",
               "priority_share_allocations", "q1_share_tenants", "dissimilarity_q1")
     df = df.loc[df["indicator"].isin(needed) & df["scale"].isin(("territory", "qpv", "outside_qpv"))
-                | ((df["indicator"] == "dissimilarity_q1") & (df["scale"] == "neighbourhood"))]
+                | ((df["indicator"] == "dissimilarity_q1") & (df["scale"] == "neighbourhood"))
+                | ((df["indicator"] == "priority_share_allocations") & (df["scale"] == "reservation_holder"))]
     terr = model.territory.name
     rows: list[tuple[str, str]] = []
 
@@ -213,6 +214,10 @@ def summary(model, indicators: pd.DataFrame | None = None) -> list[tuple[str, st
                          ("priority_share_allocations", _pct)):
             rows.append((f"{label(ind, fmt.get_lang(), short=True)} {y}",
                          show(one(ind, "year", "territory", ym))))
+        # legal indicator (c) is per reservation holder (CCH L441-1): one line each
+        for h in model.holders:
+            rows.append((tr(f"  réservataire {h.name} {y}", f"  reservation holder {h.name} {y}"),
+                         _pct(one("priority_share_allocations", "year", "reservation_holder", ym, h.name))))
     last = int(df["month"].max()) if len(df) else 0
     y0 = model.sc.run.start_year
     when = tr(f"début {y0} → fin {y0 + last // 12 - 1}", f"start {y0} → end {y0 + last // 12 - 1}") \

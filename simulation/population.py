@@ -7,6 +7,10 @@ import numpy as np
 
 from .state import APPLICANT, OCCUPIED, TENANT
 
+# the mediation commission decides within 3 months of the appeal (CCH R441-14): a DALO household's
+# deadline runs from then (approximated from its application month)
+DALO_RECOGNITION_MONTHS = 3
+
 
 def draw_households(model, k: int, rng: np.random.Generator, *, size: np.ndarray | None = None,
                     income_uc_median: float | np.ndarray, income_uc_sigma: float,
@@ -37,6 +41,10 @@ def draw_households(model, k: int, rng: np.random.Generator, *, size: np.ndarray
     hh.employed[idx] = rng.random(k) < np.clip(p.employed_share * rel ** 0.8, 0.02, 0.97)
     poor = income_uc < np.exp(np.log(income_uc_median))
     hh.priority[idx] = rng.random(k) < p.priority_share * np.where(poor, 1.5, 0.5)
+    hh.dalo[idx] = hh.priority[idx] & (rng.random(k) < p.dalo_share)
+    hh.dalo_deadline[idx] = model.month + DALO_RECOGNITION_MONTHS + p.dalo_deadline_months
+    hh.state_employee[idx] = hh.employed[idx] & (rng.random(k) < min(1.0, p.state_employee_share
+                                                                     / max(p.employed_share, 1e-9)))
     hh.al_employee[idx] = hh.employed[idx] & (rng.random(k) < min(1.0, p.action_logement_share
                                                                    / max(p.employed_share, 1e-9)))
     hh.local[idx] = rng.random(k) < p.local_share
@@ -69,6 +77,7 @@ def populate(model, rng: np.random.Generator) -> None:
     hh.dwelling[t] = occupied
     hh.entry_month[t] = -rng.geometric(1 / 120.0, len(t))  # ~10 years mean seniority in the dwelling
     hh.priority[t] &= rng.random(len(t)) < 0.6               # fewer recognised priority cases
+    hh.dalo[t] = False                                       # housed: the right is met
     dw.status[occupied] = OCCUPIED
     dw.tenant[occupied] = t
     model.log.tenants_at_start = t.copy()
@@ -78,6 +87,15 @@ def populate(model, rng: np.random.Generator) -> None:
     life = model.sc.behaviour.demand.application_lifetime_months
     hh.app_date[a] = -rng.geometric(min(1.0, 1 / (0.6 * life)), n_app) + 1
     hh.app_expiry[a] = rng.geometric(min(1.0, 1 / life), n_app)
+    hh.dalo_deadline[a] = hh.app_date[a] + DALO_RECOGNITION_MONTHS + p.dalo_deadline_months
+
+
+def dalo_recognised(model, h) -> np.ndarray:
+    """DALO households among h whose right has been recognised by now (the mediation commission
+    decides `DALO_RECOGNITION_MONTHS` after the application): before, they are priority households."""
+    hh = model.households
+    since = hh.dalo_deadline[h] - model.sc.population.dalo_deadline_months
+    return hh.dalo[h] & (model.month >= since)
 
 
 def expected_external_allocations(model) -> float:

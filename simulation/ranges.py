@@ -93,11 +93,13 @@ def plausible_ranges(sc) -> list[str]:
 @check
 def ceilings_increase(sc) -> list[str]:
     """Income ceilings that decrease with household size are a typing error more often than a rule."""
-    c = sc.rents.ceilings_plus
-    if any(b < a for a, b in zip(c, c[1:])):
-        return ["rents.ceilings_plus: the ceilings decrease with household size; write them for 1 to 6 "
-                "persons in increasing order"]
-    return []
+    out = []
+    for name in ("ceilings_plus", "ceilings_plai"):
+        c = getattr(sc.rents, name)
+        if c and any(b < a for a, b in zip(c, c[1:])):
+            out.append(f"rents.{name}: the ceilings decrease with household category; write them "
+                       "for categories 1 to 6 in increasing order")
+    return out
 
 
 def _levers(sc):

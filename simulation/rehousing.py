@@ -17,7 +17,7 @@ import numpy as np
 
 from . import events as ev
 from . import moves, rents
-from .state import OCCUPIED, TENANT, VACANT
+from .state import TENANT, VACANT
 from .territory import NEW_DWELLING_YEARS
 
 RELEASE_AFTER_MONTHS = 2   # a reserved vacancy no rehousing household took returns to the ordinary flow
@@ -370,7 +370,7 @@ class Rehousing:
         return; while households remain to be rehoused under a new-dwelling target, the rest are
         reserved for rehousing (released to the ordinary flow if unused)."""
         m = self.model
-        hh, dw, terr = m.households, m.dwellings, m.territory
+        dw, terr = m.dwellings, m.territory
         nb = int(dw.nbhd[d[0]])
         if terr.nb_renewal[nb] and dw.social[d].all():
             self._returns(d, nb)

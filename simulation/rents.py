@@ -9,17 +9,53 @@ from __future__ import annotations
 import numpy as np
 
 from .schema import FINANCINGS, date_to_month
-from .state import OCCUPIED
+from .state import GONE, OCCUPIED
+
+PLI = FINANCINGS.index("PLI")
+
+
+# Official income ceilings, EUR/year, household categories 1..6 then per extra person (arrêté of
+# 29 July 1987 as revalued for 2025 by the arrêté of December 2024, +2.47 %, IRL of Q3 2024). PLUS:
+# the revalued table; PLAI other regions: the published 2025 figures; PLAI Île-de-France and Paris:
+# the 2022 table x the PLUS revaluation 2022-2025 (within a few euros of the published figures).
+OFFICIAL_CEILINGS = {
+    2025: {
+        "other_regions": {"PLUS": [23201, 30984, 37259, 44982, 52915, 59636, 6652],
+                          "PLAI": [12759, 18590, 22357, 24874, 29103, 32797, 3658]},
+        "ile_de_france": {"PLUS": [26687, 39885, 47944, 57429, 67984, 76504, 8524],
+                          "PLAI": [14683, 23932, 28767, 31586, 37394, 42079, 4687]},
+        "paris": {"PLUS": [26687, 39885, 52284, 62424, 74271, 83575, 9313],
+                  "PLAI": [14683, 23932, 31370, 34339, 40848, 45970, 5121]},
+    },
+}
+# PLS: PLUS + 30 %; PLI: intermediate-rent ceilings relative to PLUS (zones B2/C resp. A)
+DEFAULT_FACTORS = {"other_regions": {"PLS": 1.3, "PLI": 1.41},
+                   "ile_de_france": {"PLS": 1.3, "PLI": 1.67}, "paris": {"PLS": 1.3, "PLI": 1.67}}
+N_CATEGORIES = 16      # columns of the ceiling table: categories 1..16
+
+
+def ceiling_table(r) -> np.ndarray:
+    """[financing, category-1] ceilings of the scenario's zone and year (EUR/year, before the
+    model's revaluation `ceiling_growth`), with the scenario's overrides."""
+    off = OFFICIAL_CEILINGS[r.ceilings_year][r.ceilings_zone]
+    plus = list(r.ceilings_plus or off["PLUS"][:6])
+    extra = r.ceiling_per_extra_person or off["PLUS"][6]
+    plai = list(r.ceilings_plai or off["PLAI"][:6])
+    extra_plai = off["PLAI"][6] * extra / off["PLUS"][6]
+    more = np.arange(1, N_CATEGORIES - 5)
+    plus = np.array(plus + (plus[-1] + more * extra).tolist())
+    plai = np.array(plai + (plai[-1] + more * extra_plai).tolist())
+    f = dict(DEFAULT_FACTORS[r.ceilings_zone], **(r.ceiling_factor or {}))
+    rows = {"PLAI": plai, "PLUS": plus, "PLS": f["PLS"] * plus, "PLI": f["PLI"] * plus}
+    return np.array([rows[name] for name in FINANCINGS])
 
 
 def setup(model) -> None:
     """Pre-compute ceiling tables and the dates of the rent levers."""
     r = model.sc.rents
-    base = np.array(r.ceilings_plus + [r.ceilings_plus[-1] + k * r.ceiling_per_extra_person
-                                       for k in range(1, 10)])
-    fin = np.array([r.ceiling_factor[f] for f in FINANCINGS])
-    model.ceiling_table = fin[:, None] * base[None, :]     # [financing, size-1], EUR/year
+    model.ceiling_table = ceiling_table(r)     # [financing, category-1], EUR/year
     model.ceiling_growth = 1.0
+    model.rls = np.zeros(model.dwellings.n)
     sy = model.sc.run.start_year
     model.single_rent_rate = None
     model.rent_levers = {}
@@ -39,9 +75,46 @@ def lever_active(model, name: str):
 
 
 def ceiling(model, size: np.ndarray, financing: np.ndarray) -> np.ndarray:
-    """Income ceiling (EUR/year) for households of `size` in dwellings of `financing`."""
+    """Income ceiling (EUR/year) of household category `size` (= persons, for households whose
+    category is their size) in dwellings of `financing`, this year."""
     s = np.clip(size, 1, model.ceiling_table.shape[1]) - 1
     return model.ceiling_table[financing, s] * model.ceiling_growth
+
+
+def category(model, h: np.ndarray) -> np.ndarray:
+    """Official household category (1..) of households h (arrêté of 29 July 1987): the number of
+    persons, except a single adult with dependents (one category up: a single parent with one
+    child is category 3) and a young couple without dependents, ages summing to 55 or less
+    (category 3; the partner is taken to be the reference person's age)."""
+    size = np.asarray(model.households.size_of(h), np.int64)
+    adults = model.households.adults[h]
+    dep = size - adults
+    cat = np.where((adults == 1) & (dep > 0), size + 1, size)
+    young = (adults == 2) & (dep == 0) & (2.0 * model.households.age[h] <= 55.0)
+    return np.where(young, 3, cat)
+
+
+def reference_income(model, h: np.ndarray) -> np.ndarray:
+    """Tax reference income of year N-2 (EUR/year) tested against the ceilings: the income seen
+    two Januaries ago, or, for households not yet seen then, the current income taken back by
+    the years of income growth; times `reference_income_ratio`."""
+    hh = model.households
+    g = 1.0 + model.sc.behaviour.life_events.income_growth
+    n2, n1 = hh.income_n2[h], hh.income_n1[h]
+    inc = np.where(np.isnan(n2), np.where(np.isnan(n1), hh.income[h] / g ** 2, n1 / g), n2)
+    return inc * model.sc.rents.reference_income_ratio
+
+
+def household_ceiling(model, h: np.ndarray, financing: np.ndarray) -> np.ndarray:
+    """The ceiling (EUR/year) that applies to households h for dwellings of `financing`."""
+    return ceiling(model, category(model, h), financing)
+
+
+def is_social(model, d) -> bool | np.ndarray:
+    """Social rental dwellings, the scope of the legal allocation indicators and of the SLS:
+    not PLI (intermediate) and not flagged non-social (diversification)."""
+    dw = model.dwellings
+    return (dw.financing[d] != PLI) & dw.social[d]
 
 
 def apl(model, income: np.ndarray, size: np.ndarray, adults: np.ndarray, rent: np.ndarray) -> np.ndarray:
@@ -59,15 +132,59 @@ def apl(model, income: np.ndarray, size: np.ndarray, adults: np.ndarray, rent: n
     return np.where(benefit >= a.min_payment * g, benefit, 0.0)
 
 
-def surcharge(model, income, size, financing, surface, is_qpv) -> np.ndarray:
-    """Monthly SLS due by tenants whose income exceeds the ceiling by more than the threshold."""
+def excess_coefficient(spec, ratio: np.ndarray) -> np.ndarray:
+    """Coefficient of excess over the ceiling (CDR, CCH R441-21) for resources / ceiling `ratio`:
+    `coefficient_at_threshold` at the threshold, plus, per point of excess, the slope of each
+    bracket the excess runs through; 0 below the threshold."""
+    e = (np.asarray(ratio, float) - 1.0) * 100.0
+    cdr = np.full(e.shape, spec.coefficient_at_threshold)
+    br = sorted(spec.coefficient_brackets)
+    for j, (lo, slope) in enumerate(br):
+        hi = br[j + 1][0] if j + 1 < len(br) else np.inf
+        cdr += slope * np.clip(e - lo, 0.0, hi - lo)
+    return np.where(ratio >= spec.threshold, cdr, 0.0)
+
+
+def surcharge(model, income, size, financing, surface, is_qpv, rent=None, social=None) -> np.ndarray:
+    """Monthly SLS (EUR) due by tenants with resources `income` (the tax reference income, EUR/year)
+    of household category `size` in dwellings of `financing` and `surface`: surface x reference
+    supplement x CDR, when resources reach the threshold x ceiling; capped so that `rent` + SLS is
+    at most `resources_cap` of monthly resources (when `rent` is given). Exempt: QPV (with
+    exempt_qpv), PLI dwellings, dwellings not `social`, exempted zones."""
     s = model.sc.rents.surcharge
-    if not s.enabled:
-        return np.zeros(len(income))
+    income = np.asarray(income, float)
+    if not s.enabled or s.exempt_zone:
+        return np.zeros(income.size)
+    financing = np.asarray(financing)
     ratio = income / ceiling(model, size, financing)
-    cdr = np.maximum(s.coefficient_slope * ratio - 0.33, 0.0)
-    due = (ratio > s.threshold) & ~(is_qpv & s.exempt_qpv)
-    return np.where(due, surface * s.reference_eur_m2 * model.ceiling_growth * cdr, 0.0)
+    sls = np.asarray(surface, float) * s.reference_eur_m2 * model.ceiling_growth * excess_coefficient(s, ratio)
+    exempt = (financing == PLI) | (np.asarray(is_qpv, bool) & s.exempt_qpv)
+    if social is not None:
+        exempt |= ~np.asarray(social, bool)
+    sls = np.where(exempt, 0.0, sls)
+    if rent is not None:
+        sls = np.minimum(sls, np.maximum(s.resources_cap * income / 12.0 - np.asarray(rent, float), 0.0))
+    return sls
+
+
+def rls_amount(model, h: np.ndarray, d: np.ndarray) -> np.ndarray:
+    """Monthly RLS (EUR) of tenants h in dwellings d: the amount of the household's composition
+    when its monthly resources (tax reference income / 12) are under the RLS ceiling of that
+    composition; social dwellings only (CCH L442-2-1)."""
+    r = model.sc.rents.rls
+    if not r.enabled or len(h) == 0:
+        return np.zeros(len(h))
+    hh = model.households
+    adults = hh.adults[h].astype(np.int64)
+    dep = np.maximum(np.asarray(hh.size_of(h), np.int64) - adults, 0)
+    g = model.ceiling_growth
+    ceil_tab = np.asarray(r.ceilings_monthly, float)
+    idx = np.where(dep > 0, 1 + np.minimum(dep, 6), adults - 1)
+    ceil = (ceil_tab[idx] + r.ceiling_per_extra_dependent * np.maximum(dep - 6, 0)) * g
+    amount = np.where(dep > 0, r.amount_one_dependent + r.amount_per_extra_dependent * (dep - 1),
+                      np.where(adults > 1, r.amount_couple, r.amount_single)) * g
+    ok = (reference_income(model, h) / 12.0 <= ceil) & is_social(model, d)
+    return np.where(ok, amount, 0.0)
 
 
 def costs(model, h: np.ndarray, d: np.ndarray, rent_m2: np.ndarray | None = None):
@@ -81,6 +198,11 @@ def costs(model, h: np.ndarray, d: np.ndarray, rent_m2: np.ndarray | None = None
     rent = rm2 * dw.surface[d] - dw.reduction[d]
     charges = model.sc.rents.charges_m2 * dw.surface[d] * model.ceiling_growth
     rc = rent + charges - apl(model, income, size, adults, rent)
+    if model.sc.rents.rls.enabled:
+        # the RLS cuts the rent; the housing benefit falls by apl_offset of it (CCH L442-2-1)
+        rls = rls_amount(model, h, d)
+        ben = apl(model, income, size, adults, rent)
+        rc = rc + ben - rls - np.maximum(ben - model.sc.rents.rls.apl_offset * rls, 0.0)
     monthly = income / 12.0
     burden = rc / np.maximum(monthly, 1.0)
     uc = 1.0 + 0.5 * (adults - 1 + hh.kids_14p[h]) + 0.3 * hh.kids_u14[h]
@@ -157,12 +279,44 @@ def step(model) -> None:
     single = lever_active(model, "single_rent")
     if single is not None and model.single_rent_rate is None:
         model.single_rent_rate = _single_rates(model, single)
-    dw, hh = model.dwellings, model.households
+    dw = model.dwellings
     occ = np.flatnonzero(dw.status == OCCUPIED)
     t = dw.tenant[occ]
+    if model.month % 12 == 1:
+        yearly_survey(model, t, occ)
     model.sls = np.zeros(dw.n)
-    model.sls[occ] = surcharge(model, hh.income[t], hh.size_of(t), dw.financing[occ], dw.surface[occ],
-                               model.territory.nb_qpv[dw.nbhd[occ]])
+    model.rls = np.zeros(dw.n)
+    rent = dw.rent_m2[occ] * dw.surface[occ] - dw.reduction[occ]
+    model.sls[occ] = surcharge(model, reference_income(model, t), category(model, t), dw.financing[occ],
+                               dw.surface[occ], model.territory.nb_qpv[dw.nbhd[occ]], rent=rent,
+                               social=dw.social[occ])
+    model.rls[occ] = rls_amount(model, t, occ)
+
+
+def yearly_survey(model, t: np.ndarray, occ: np.ndarray) -> None:
+    """January: shift the income history (the tax reference income is year N-2's) and run the
+    resources survey behind the loss of the right to stay (CCH L442-3-3): in a tense area, a tenant
+    of a social dwelling outside QPV, under `loss_of_right_min_age`, whose resources exceeded
+    `loss_of_right_ratio` x the ceiling for `loss_of_right_years` surveys in a row has
+    `loss_of_right_notice_months` to leave; resources back under the ceiling restore the right."""
+    hh, dw = model.households, model.dwellings
+    alive = np.flatnonzero(hh.state != GONE)
+    if model.month > 1:
+        hh.income_n2[alive] = hh.income_n1[alive]
+        hh.income_n1[alive] = hh.income[alive]
+    s = model.sc.rents.surcharge
+    if t.size == 0:
+        return
+    ratio = reference_income(model, t) / ceiling(model, category(model, t), dw.financing[occ])
+    over = ratio > s.loss_of_right_ratio
+    hh.over150_years[t] = np.where(over, np.minimum(hh.over150_years[t] + 1, 100), 0)
+    hh.stay_until[t[ratio <= 1.0]] = -1
+    if not s.tense_area:
+        return
+    qpv = model.territory.nb_qpv[dw.nbhd[occ]]
+    lose = (over & (hh.over150_years[t] >= s.loss_of_right_years) & (hh.stay_until[t] < 0)
+            & ~qpv & is_social(model, occ) & (hh.age[t] < s.loss_of_right_min_age))
+    hh.stay_until[t[lose]] = model.month + s.loss_of_right_notice_months
 
 
 def eligible_income(model, income, size, d_fin, d_qpv) -> np.ndarray:

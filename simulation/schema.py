@@ -262,9 +262,21 @@ class PopulationSpec(Strict):
         [0.40, 0.24, 0.16, 0.11, 0.06, 0.03], min_length=1, max_length=6,
         description="applicants' household sizes 1..6 (SNE: ~40 % single people; assumption); "
                     "sizes left out have none; rescaled to add up to 1")
-    priority_share: Share = Field(0.12, description="share of applicants recognised as priority "
-                                  "public (DALO / PDALHPD criteria; assumption calibrated so that priority "
-                                  "households get ~25 % of allocations, the legal objective)")
+    priority_share: Share = Field(0.20, description="share of applicants recognised as priority "
+                                  "public (DALO or the CCH L441-1 criteria, labelled in the prefect's "
+                                  "system; assumption: enough for the prefect's 25 % and the other "
+                                  "holders' 25 % objectives to be within reach)")
+    dalo_share: Share = Field(0.20, description="share of priority applicants whose right to housing "
+                              "(DALO) has been recognised by the mediation commission: they come first "
+                              "among priority households (nationally about 24,500 DALO households "
+                              "housed in 2022 out of ~420,000 allocations, 5.8 %; assumption giving "
+                              "about 4-5 % on the default town)")
+    dalo_deadline_months: int = Field(6, ge=1, le=24, description="months the prefect has to house a "
+                                      "DALO household after recognition (CCH R441-16-1: 3 months, 6 in "
+                                      "large agglomerations); those still waiting after it form the backlog")
+    state_employee_share: Share = Field(0.04, description="share of applicants employed by the State "
+                                        "(civil servants), for whom the prefect may keep up to 5 % of "
+                                        "the flow (CCH L441-1; assumption)")
     action_logement_share: Share = Field(0.30, description="share of applicants employed by a firm "
                                          "contributing to Action Logement (assumption)")
     local_share: Share = Field(0.85, description="share of applicants living or working in the "
@@ -365,7 +377,9 @@ class ExitsSpec(Strict):
                                                description="exit hazard x (1 + e*(0.5 - attractiveness)); "
                                                "above 2 the hazard would turn negative")
     surcharge_effect: NonNegFloat = Field(1.0, le=10.0, json_schema_extra=plausible(0, 3),
-                                          description="exit hazard x (1 + e) for tenants paying SLS")
+                                          description="exit hazard x (1 + e x SLS / 100 EUR/month): "
+                                          "the surcharge pushes out in proportion to its amount "
+                                          "(assumption)")
     announced_demolition_effect: NonNegFloat = Field(
         2.5, le=20.0, json_schema_extra=plausible(0, 6),
         description="exit hazard x (1 + e * solvency) for tenants of a residence to be demolished, "
@@ -448,16 +462,59 @@ class AplSpec(Strict):
 
 
 class SurchargeSpec(Strict):
-    """Supplément de loyer de solidarité (SLS) for tenants over the ceiling; QPV exempt by law."""
+    """Supplément de loyer de solidarité (SLS, CCH L441-3 to L441-15, R441-21): due when the
+    household's resources exceed the ceiling of its dwelling by 20 % or more; amount = surface x
+    reference supplement per m2 x coefficient of excess (CDR); rent + SLS capped at a share of
+    resources (L441-4). Exempt: QPV (L441-3), PLI and non-social dwellings, exempted zones."""
 
     enabled: bool = Field(True, description="apply the SLS (it is the law; false to test its absence)")
-    threshold: PosFloat = Field(1.2, le=5.0, json_schema_extra=plausible(1.0, 2.0),
-                                description="income / ceiling above which SLS is due")
-    reference_eur_m2: NonNegFloat = Field(0.25, le=10.0, json_schema_extra=plausible(0, 3),
-                                          description="EUR/m2/month, zone 3 SLR (legal scale)")
-    coefficient_slope: NonNegFloat = Field(0.27, le=5.0, json_schema_extra=plausible(0, 1),
-                                           description="CDR = slope * income/ceiling - 0.33")
-    exempt_qpv: bool = Field(True, description="QPV tenants pay no SLS (law)")
+    threshold: PosFloat = Field(1.2, ge=1.0, le=2.0, description="resources / ceiling from which SLS "
+                                "is due (CCH L441-3: 20 % excess; a PLH may raise it to 35 %)")
+    reference_eur_m2: NonNegFloat = Field(0.25, le=5.0, description="EUR/m2/month, reference supplement "
+                                          "(SLR) of the zone, revalued with the ceilings (arrêté of "
+                                          "22 October 2008: zone 3 value; higher in zones 1 bis to 2)")
+    coefficient_at_threshold: NonNegFloat = Field(0.27, le=2.0, description="CDR at the threshold "
+                                                  "(R441-21: 0.27 for an excess of 20 %)")
+    coefficient_brackets: list[tuple[Annotated[float, Field(ge=0.0, le=1000.0)],
+                                     Annotated[float, Field(ge=0.0, le=1.0)]]] = Field(
+        [(20.0, 0.06), (60.0, 0.08), (150.0, 0.10)], min_length=1, max_length=6,
+        description="(excess in % from which, CDR added per further point of excess): R441-21 "
+                    "(décret 2008-825) 0.06 per point from 20 %, 0.08 from 60 %, 0.10 from 150 %")
+    resources_cap: Share = Field(0.30, description="rent + SLS capped at this share of the "
+                                 "household's monthly resources (CCH L441-4: 30 %)")
+    exempt_qpv: bool = Field(True, description="QPV tenants pay no SLS (CCH L441-3)")
+    exempt_zone: bool = Field(False, description="the territory is in a zone the law exempts (rural "
+                              "revitalisation zone ZRR / FRR, L441-3-1) or a PLH exempts: no SLS at all")
+    tense_area: bool = Field(False, description="tense market area (zone A bis, A or B1): tenants "
+                             "over 150 % of the ceiling for two yearly surveys in a row lose the right "
+                             "to stay (CCH L442-3-3)")
+    loss_of_right_ratio: PosFloat = Field(1.5, ge=1.0, le=5.0, description="resources / ceiling above "
+                                          "which the right to stay is lost (L442-3-3: 150 %)")
+    loss_of_right_years: int = Field(2, ge=1, le=5, description="consecutive yearly surveys above it")
+    loss_of_right_notice_months: int = Field(18, ge=0, le=60, description="months given to leave "
+                                             "once the right is lost (L442-3-3: 18 months)")
+    loss_of_right_min_age: PosFloat = Field(65.0, le=120.0, description="reference persons of this age or more "
+                                            "keep the right to stay (L442-3-3 exemption)")
+
+
+class RlsSpec(Strict):
+    """Réduction de loyer de solidarité (RLS, loi de finances 2018 art. 126, CCH L442-2-1): landlords
+    cut the rent of tenants under resource ceilings; the housing benefit falls by a fixed share of
+    the cut, so the tenant gains little and the landlord bears it. Zone II amounts."""
+
+    enabled: bool = Field(True, description="apply the RLS (it is the law)")
+    amount_single: Eur = Field(34.83, description="EUR/month, single person (arrêté of "
+                                       "21 May 2025, zone II, from June 2025)")
+    amount_couple: Eur = Field(42.53, description="EUR/month, couple without dependents")
+    amount_one_dependent: Eur = Field(47.49, description="EUR/month, with one dependent")
+    amount_per_extra_dependent: Eur = Field(6.90, description="EUR/month per further dependent")
+    ceilings_monthly: list[Annotated[float, Field(gt=0.0, le=20_000.0)]] = Field(
+        [895, 1092, 1393, 1659, 2036, 2351, 2617, 2897], min_length=8, max_length=8,
+        description="EUR/month resources ceilings: single, couple, then 1..6 dependents (arrêté of "
+                    "29 December 2023, zone II)")
+    ceiling_per_extra_dependent: Eur = Field(279, description="EUR/month beyond 6 dependents")
+    apl_offset: Share = Field(0.98, description="share of the RLS taken off the housing benefit "
+                              "(arrêté of 27 February 2018 on the RLS: 98 %)")
 
 
 class SingleRentSpec(Dated):
@@ -510,20 +567,34 @@ class RentsSpec(Strict):
          "2005": {"T1": 0.10, "T2": 0.30, "T3": 0.36, "T4": 0.19, "T5": 0.05}},
         description="typology shares by first year of era (SDES RPLS 2024 typology shares, skewed large "
                     "for old estates)")
-    ceilings_plus: list[Annotated[float, Field(ge=1000.0, le=500_000.0,
-                                               json_schema_extra=plausible(8000, 150_000))]] = Field(
-        [20966, 27998, 33670, 40648, 47818, 53891], min_length=6, max_length=6,
-        description="EUR/year PLUS income ceilings for 1..6 persons, 2025 outside IDF (CCH R441-1, order of 2025)")
-    ceiling_per_extra_person: PosFloat = Field(6011, le=50_000, json_schema_extra=plausible(1000, 15_000),
-                                               description="EUR/year beyond 6 persons")
-    ceiling_factor: dict[Literal["PLAI", "PLUS", "PLS", "PLI"],
-                         Annotated[float, Field(gt=0.0, le=5.0,
-                                                json_schema_extra=plausible(0.4, 2))]] = Field(
-        {"PLAI": 0.55, "PLUS": 1.0, "PLS": 1.3, "PLI": 1.4},
-        description="ceiling relative to PLUS (PLAI 12,759 / 20,966 ~ 0.6; PLS +30 % by law); "
-                    "financings left out keep their default")
+    ceilings_zone: Literal["other_regions", "ile_de_france", "paris"] = Field(
+        "other_regions", description="zone of the income-ceiling tables: Paris and adjoining "
+        "communes, rest of Île-de-France, other regions (arrêté of 29 July 1987 as revalued)")
+    ceilings_year: Literal[2025] = Field(2025, description="year of the official ceiling tables "
+                                         "(revalued each January with the IRL; later years follow "
+                                         "by the model's revaluation factor)")
+    ceilings_plus: list[Annotated[float, Field(ge=1000.0, le=500_000.0, json_schema_extra=plausible(8000, 150_000))]] | None = Field(
+        None, min_length=6, max_length=6, description="EUR/year PLUS ceilings for household "
+        "categories 1..6, to replace the official table of the zone and year (none = official)")
+    ceilings_plai: list[Annotated[float, Field(ge=1000.0, le=500_000.0, json_schema_extra=plausible(8000, 150_000))]] | None = Field(
+        None, min_length=6, max_length=6, description="EUR/year PLAI ceilings for categories 1..6 "
+        "(none = official)")
+    ceiling_per_extra_person: PosFloat | None = Field(
+        None, le=50_000, description="EUR/year PLUS ceiling per person beyond category 6 (none = official); "
+        "PLAI's follows in proportion")
+    ceiling_factor: dict[Literal["PLS", "PLI"], Annotated[float, Field(gt=0.0, le=5.0)]] | None = Field(
+        None, description="PLS and PLI ceilings relative to PLUS (none = PLS 1.3, by law; PLI the "
+        "intermediate-rent ceilings, about 1.41 x PLUS in zones B2/C and 1.67 x in zone A: CGI "
+        "annex III art. 2 terdecies D)")
+    reference_income_ratio: PosFloat = Field(
+        0.75, ge=0.3, le=1.5, description="tax reference income (revenu fiscal de référence) / model "
+        "income: ceilings and SLS are tested on year N-2's tax income, which excludes housing and "
+        "family benefits, RSA and the activity bonus and deducts 10 % of wages (assumption, "
+        "calibrated so that ~61 % of tenants are under 60 % of the ceilings and ~3 % pay the SLS: "
+        "USH 2021)")
     apl: AplSpec = AplSpec()
     surcharge: SurchargeSpec = SurchargeSpec()
+    rls: RlsSpec = RlsSpec()
     single_rent: SingleRentSpec | None = None
     rebalancing: RebalancingSpec | None = None
     ceiling_waiver_qpv: CeilingWaiverSpec | None = None
@@ -543,8 +614,6 @@ class RentsSpec(Strict):
 
     _v_fin = field_validator("financing_factor", mode="before")(
         _complete({"PLAI": 0.88, "PLUS": 1.0, "PLS": 1.3, "PLI": 1.55}))
-    _v_ceil = field_validator("ceiling_factor", mode="before")(
-        _complete({"PLAI": 0.55, "PLUS": 1.0, "PLS": 1.3, "PLI": 1.4}))
     _v_surf = field_validator("surface_by_typology", mode="before")(
         _complete({"T1": 31.0, "T2": 47.0, "T3": 65.0, "T4": 79.0, "T5": 94.0}))
 
@@ -558,6 +627,12 @@ class HolderSpec(Strict):
         description="whom it proposes: prefect -> priority households, action_logement -> employees "
                     "of contributing firms, municipality -> local households, landlord -> anyone")
     flow_share: Share = Field(description="share of each landlord's yearly flow of vacancies")
+    priority_strength: Share | None = Field(
+        None, description="how well the holder honours its obligation to give at least 25 % of its "
+        "allocations to DALO households, failing them to other priority households (CCH L441-1): "
+        "probability that a vacancy is reserved for them while the holder is below the objective. "
+        "None = the default of its kind (prefect 1; Action Logement 0.5, municipality 0.4, landlord "
+        "0.6: assumptions reflecting the 8-15 % observed before the obligation was enforced)")
 
 
 class ScoringCriterion(Strict):
@@ -674,6 +749,12 @@ class AllocationSpec(Strict):
     scoring_from: Date | None = Field(None, description="date the grid starts to apply")
     mix_rules: MixRulesSpec = MixRulesSpec()
     legal_quotas: LegalQuotasSpec | None = None
+    priority_objective: Share = Field(0.25, description="minimum share of each holder's yearly "
+                                      "allocations (other than the State's) to DALO then priority "
+                                      "households (CCH L441-1, loi Égalité et Citoyenneté 2017)")
+    prefect_state_employees: Share = Field(0.05, description="share of each landlord's flow the "
+                                           "prefect's quota may give to State employees (CCH L441-1, "
+                                           "R441-5: at most 5 % out of the prefect's 30 %)")
     rehousing_precedence: bool = Field(False, description="renewal-rehousing households also apply "
                                        "in the ordinary flow, ranked first (precedence for rehousing)")
     relet_delay_months: int = Field(1, ge=0, le=12, description="months between a tenant leaving and "
@@ -693,6 +774,10 @@ class AllocationSpec(Strict):
         if not any(h.kind == "landlord" for h in self.holders):
             raise ValueError("one holder must be of kind 'landlord' (it takes what others cannot fill)")
         _unique([h.name for h in self.holders], "holder")
+        prefect = sum(h.flow_share for h in self.holders if h.kind == "prefect")
+        if self.prefect_state_employees > prefect + 1e-9:
+            raise ValueError(f"prefect_state_employees ({self.prefect_state_employees}) is more than "
+                             f"the prefect's flow share ({prefect}); it is a part of it")
         if self.scoring is not None and self.scoring_file is not None:
             raise ValueError("give either scoring or scoring_file, not both")
         if self.scoring_from is not None:

@@ -33,6 +33,8 @@ _IN_QPV = ("the dwelling is in a priority neighbourhood of city policy (QPV)", "
 _QUARTILE = ("household's income-per-consumption-unit quartile among the year's applicants "
              "(1 = Q1, the poorest 25 %; thresholds recomputed every January)", "1-4")
 _PRIORITY = ("priority household (DALO or departmental plan PDALHPD) at that moment", "true/false")
+_DALO = ("right to housing (DALO) recognised by the mediation commission at that moment; always a "
+         "priority household too (CCH L441-2-3)", "true/false")
 _HOLDER = ("reservation holder whose flow the dwelling belongs to (prefect, Action Logement, "
            "municipality, landlord), or `relogement` for renewal rehousing", "name")
 
@@ -62,7 +64,11 @@ TABLES: dict[str, tuple[str, dict[str, tuple[str, str]]]] = {
             "holder": _HOLDER,
             "kind": ("external (new tenant), transfer (sitting tenant), rehousing (renewal), return "
                      "(to the renewed site)", "category"),
-            "quartile": _QUARTILE, "priority": _PRIORITY,
+            "quartile": _QUARTILE, "priority": _PRIORITY, "dalo": _DALO,
+            "dalo_overdue": ("DALO household housed after the deadline the prefect had (the backlog)",
+                             "true/false"),
+            "social": ("the dwelling counts in the legal allocation indicators (social rental; false "
+                       "for PLI and diversification dwellings)", "true/false"),
             "wait_months": ("months since the application was registered", "months"),
             "rank": ("position of the household among the candidates the dwelling was offered to",
                      "1, 2, 3..."),
@@ -105,6 +111,7 @@ TABLES: dict[str, tuple[str, dict[str, tuple[str, str]]]] = {
             "quartile": ("household's income quartile among applicants at the event, thresholds of "
                          "the year in force (1 = Q1); 0 if no household", "0-4"),
             "priority": ("priority household (DALO / PDALHPD) at the event", "true/false"),
+            "dalo": ("DALO recognised at the event (see allocations)", "true/false"),
             "from_dwelling": ("for a move: the social dwelling left (-1 if the household came from "
                               "outside social housing)", "id"),
             "residence_id": ("index of the residence (-1 if none), for joins with internal arrays",

@@ -108,7 +108,7 @@ def spells(model) -> pd.DataFrame:
 
     is_app = np.isin(C, _STARTS_APPLICANT)
     is_ten = np.isin(C, _STARTS_TENANT)
-    is_left = np.isin(C, (ev.EXIT, ev.FORCED_EXIT)) & (D >= 0)
+    is_left = np.isin(C, (ev.EXIT, ev.FORCED_EXIT, ev.LOST_RIGHT_TO_STAY)) & (D >= 0)
     starts = np.flatnonzero(is_app | is_ten | is_left)
     kind = np.where(is_ten[starts], TENANT_SPELL, np.where(is_app[starts], APPLICANT_SPELL, LEFT_SPELL))
 

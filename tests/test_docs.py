@@ -44,7 +44,7 @@ CONTAINERS = {
     ("NeighbourhoodSpec", "residences"),
     ("BehaviourSpec", "life_events"), ("BehaviourSpec", "exits"), ("BehaviourSpec", "demand"),
     ("BehaviourSpec", "refusals"),
-    ("RentsSpec", "apl"), ("RentsSpec", "surcharge"), ("RentsSpec", "single_rent"),
+    ("RentsSpec", "apl"), ("RentsSpec", "surcharge"), ("RentsSpec", "rls"), ("RentsSpec", "single_rent"),
     ("RentsSpec", "rebalancing"), ("RentsSpec", "ceiling_waiver_qpv"),
     ("AllocationSpec", "mix_rules"), ("AllocationSpec", "legal_quotas"),
     ("AllocationSpec", "choice_based_letting"), ("AllocationSpec", "occupancy_review"),

@@ -162,19 +162,21 @@ def allocated_households_live_in_their_dwelling(m):
 
 
 def allocations_respect_income_ceiling(m):
-    """Ordinary allocations (external, transfer): income under the dwelling's ceiling, raised by the
-    QPV ceiling waiver where and while it applies. Renewal rehousing (kinds 2, 3) is exempt, in the
-    ordinary flow too (rehousing precedence), as in allocation and rehousing."""
+    """Ordinary allocations (external, transfer): year N-2's tax income under the ceiling of the
+    household's category for the dwelling, raised by the QPV ceiling waiver where and while it
+    applies. Renewal rehousing (kinds 2, 3) is exempt, in the ordinary flow too (rehousing
+    precedence), as in allocation and rehousing."""
     A = _this_month(m)
     sel = A["kind"] <= 1
     h, d = A["household"][sel].astype(int), A["dwelling"][sel].astype(int)
-    hh, dw = m.households, m.dwellings
-    ceil = rents.ceiling(m, hh.size[h].astype(int), dw.financing[d].astype(int))
+    dw = m.dwellings
+    ceil = rents.household_ceiling(m, h, dw.financing[d].astype(int))
     waiver = rents.lever_active(m, "ceiling_waiver_qpv")
     if waiver is not None:
         ceil = np.where(A["in_qpv"][sel].astype(bool), ceil * waiver.factor, ceil)
-    bad = hh.income[h] > ceil * (1 + 1e-12)
-    return [(int(x), float(i), float(c)) for x, i, c in zip(h[bad], hh.income[h][bad], ceil[bad])]
+    ref = rents.reference_income(m, h)
+    bad = ref > ceil * (1 + 1e-12)
+    return [(int(x), float(i), float(c)) for x, i, c in zip(h[bad], ref[bad], ceil[bad])]
 
 
 def allocations_fit_household_size(m):
@@ -205,8 +207,8 @@ def allocations_are_affordable(m):
 
 
 def holders_propose_their_public(m):
-    """Prefect -> priority households; Action Logement -> employees, municipality -> local
-    households (except on advertised dwellings, open to all applicants)."""
+    """Prefect -> priority households or State employees; Action Logement -> employees,
+    municipality -> local households (except on advertised dwellings, open to all applicants)."""
     A = _this_month(m)
     hh = m.households
     out = []
@@ -214,7 +216,7 @@ def holders_propose_their_public(m):
         if k < 0:
             continue
         h, kind, adv = int(A["household"][i]), m.holders[k].kind, bool(A["advertised"][i])
-        if kind == "prefect" and not hh.priority[h]:
+        if kind == "prefect" and not (hh.priority[h] or hh.state_employee[h]):
             out.append((h, kind))
         elif kind == "action_logement" and not adv and not hh.al_employee[h]:
             out.append((h, kind))

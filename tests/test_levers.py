@@ -356,7 +356,8 @@ def test_surcharge_zero_in_qpv_positive_outside():
     sls = rents.surcharge(m, income, size, fin, surface, is_qpv)
     s = m.sc.rents.surcharge
     assert sls[0] == 0.0, "QPV tenants are exempt from the SLS"
-    assert sls[1] == pytest.approx(65.0 * s.reference_eur_m2 * (s.coefficient_slope * 2.0 - 0.33))
+    # excess 100 %: CDR = 0.27 + 40 points x 0.06 + 40 points x 0.08 (R441-21)
+    assert sls[1] == pytest.approx(65.0 * s.reference_eur_m2 * (0.27 + 40 * 0.06 + 40 * 0.08))
     assert sls[1] > 0
     assert sls[2] == 0.0, "a tenant under the ceiling pays no SLS"
     m2 = make_model(years=1, overrides={"rents": {"surcharge": {"exempt_qpv": False}}})
@@ -372,7 +373,12 @@ def _over_ceiling_applicant(m, factor: float) -> int:
     hh = m.households
     cand = np.flatnonzero(hh.applying & (hh.dwelling < 0) & (hh.size == 2))
     h = int(cand[0])
-    hh.income[h] = factor * float(rents.ceiling(m, np.array([2]), np.array([PLUS]))[0])
+    hh.adults[h], hh.kids_u14[h], hh.kids_14p[h], hh.age[h] = 2, 0, 0, 40.0   # category 2
+    hh.income_n1[h] = hh.income_n2[h] = np.nan
+    g = 1.0 + m.sc.behaviour.life_events.income_growth
+    ceil = float(rents.ceiling(m, np.array([2]), np.array([PLUS]))[0])
+    # year N-2's tax income (current income taken back two years, x the tax ratio) at factor x ceiling
+    hh.income[h] = factor * ceil * g ** 2 / m.sc.rents.reference_income_ratio
     hh.priority[h] = hh.al_employee[h] = hh.local[h] = True
     hh.app_expiry[h] = 10**9
     hh.review_points[h] = 1e6          # kept when keys are recomputed (every January)

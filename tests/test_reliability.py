@@ -199,7 +199,7 @@ def scenario_file(tmp_path, body: str, name: str = "s.yaml") -> Path:
 @pytest.mark.parametrize("body", [
     "rents:\n  financing_factor: {PLS: 1.4}",
     "rents:\n  surface_by_typology: {T1: 30}",
-    "rents:\n  ceiling_factor: {PLUS: 1.0}",
+    "rents:\n  ceiling_factor: {PLS: 1.2}",
     "behaviour:\n  demand:\n    application_lifetime_months: 1",
     "population:\n  household_size_shares: [0.5, 0.5]",
     TINY_TOWN % "" + "behaviour:\n  demand:\n    market_tension: 0.01",

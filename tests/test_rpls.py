@@ -289,18 +289,18 @@ def test_model_on_the_imported_stock_has_its_dwellings(imported):
 # ------------------------------------------------------------------------------ households
 def test_local_figures_set_the_initial_tenants_and_applicants(imported):
     figures = {"q1_threshold_eur_uc": 8300, "q1_share_tenants_qpv": 0.45,
-               "q1_share_tenants_outside_qpv": 0.18, "applicants": 3000, "priority_share": 0.2,
+               "q1_share_tenants_outside_qpv": 0.18, "applicants": 3000, "priority_share": 0.3,
                "vacancy_rate": 0.04}
     # the stock replicated to 6,000 dwellings, so that shares are measured on enough households
     sc = load_scenario(imported, {"run": {"years": 1}, "local_figures": figures,
                                   "territory": {"scale_to_dwellings": 6000}})
-    assert sc.population.priority_share == 0.2 and sc.population.initial_occupancy == pytest.approx(0.96)
+    assert sc.population.priority_share == 0.3 and sc.population.initial_occupancy == pytest.approx(0.96)
     qpv_share, out_share, thresholds = [], [], []
     for seed in (1, 2, 3):
         m = HousingModel(sc, seed=seed)
         hh = m.households
         assert int(hh.applying.sum()) == 3000
-        assert hh.priority[hh.applying].mean() == pytest.approx(0.2, abs=0.03)
+        assert hh.priority[hh.applying].mean() == pytest.approx(0.3, abs=0.03)
         thresholds.append(m.quartile_thresholds[0])
         t = np.flatnonzero(hh.state == TENANT)
         assert len(t) / m.dwellings.n == pytest.approx(0.96, abs=0.02)
@@ -314,7 +314,7 @@ def test_local_figures_set_the_initial_tenants_and_applicants(imported):
     assert np.mean(out_share) == pytest.approx(0.18, abs=0.02)
     # without local figures the national defaults apply
     plain = load_scenario(imported, {"run": {"years": 1}})
-    assert plain.population.priority_share == 0.12 and plain.local_figures is None
+    assert plain.population.priority_share == 0.20 and plain.local_figures is None
 
 
 def test_local_figures_for_allocations_set_the_exit_rate(imported):

@@ -24,12 +24,16 @@ APL = {"rent_ceiling_single": 278.0, "rent_ceiling_couple": 340.0, "rent_ceiling
        "rent_ceiling_per_extra": 56.0, "flat_charges": 57.0, "flat_charges_per_dependent": 13.0,
        "min_participation": 40.0, "participation_rate": 0.36, "participation_rate_size_decline": 0.12,
        "income_floor": 4800.0, "income_floor_per_person": 1100.0, "min_payment": 10.0}
-CEILINGS_PLUS = [20966, 27998, 33670, 40648, 47818, 53891]
-RULES = {"rents": {"apl": APL, "charges_m2": 1.6, "ceilings_plus": CEILINGS_PLUS,
-                   "ceiling_per_extra_person": 6011,
-                   "ceiling_factor": {"PLAI": 0.55, "PLUS": 1.0, "PLS": 1.3, "PLI": 1.4},
+# official 2025 PLUS ceilings, other regions, household categories 1..6 (arrêté of 29 July 1987
+# as revalued for 2025), then per extra person
+CEILINGS_PLUS = [23201, 30984, 37259, 44982, 52915, 59636]
+PLUS_EXTRA = 6652
+RULES = {"rents": {"apl": APL, "charges_m2": 1.6, "ceilings_zone": "other_regions",
+                   "rls": {"enabled": False},
                    "surcharge": {"enabled": True, "threshold": 1.2, "reference_eur_m2": 0.25,
-                                 "coefficient_slope": 0.27, "exempt_qpv": True}}}
+                                 "coefficient_at_threshold": 0.27,
+                                 "coefficient_brackets": [[20, 0.06], [60, 0.08], [150, 0.10]],
+                                 "resources_cap": 0.30, "exempt_qpv": True}}}
 
 
 @pytest.fixture
@@ -46,20 +50,23 @@ def _arr(*v):
 
 # ----------------------------------------------------------------------------- income ceilings
 def test_ceiling_plus_by_size(m):
-    """PLUS ceilings follow the table for 1..6 persons, then + ceiling_per_extra_person each."""
+    """PLUS ceilings follow the 2025 table for categories 1..6, then + the per-person amount."""
     sizes = np.arange(1, 9)
     got = rents.ceiling(m, sizes, np.full(8, PLUS))
-    expected = CEILINGS_PLUS + [53891 + 6011, 53891 + 2 * 6011]
+    expected = CEILINGS_PLUS + [59636 + PLUS_EXTRA, 59636 + 2 * PLUS_EXTRA]
     np.testing.assert_allclose(got, expected)
 
 
 def test_ceiling_order_by_financing(m):
-    """For every size PLAI < PLUS < PLS < PLI, PLAI being 55 % of PLUS; ceilings grow with size."""
+    """For every category PLAI < PLUS < PLS < PLI; PLAI is the 2025 table (12,759 for a single
+    person), PLS is PLUS + 30 % (by law), PLI the intermediate ceilings (1.41 x PLUS, zone B2/C);
+    ceilings grow with the category."""
     sizes = np.arange(1, 9)
     c = {f: rents.ceiling(m, sizes, np.full(8, f)) for f in (PLAI, PLUS, PLS, PLI)}
     assert (c[PLAI] < c[PLUS]).all() and (c[PLUS] < c[PLS]).all() and (c[PLS] < c[PLI]).all()
-    np.testing.assert_allclose(c[PLAI], 0.55 * c[PLUS])
+    np.testing.assert_allclose(c[PLAI][:6], [12759, 18590, 22357, 24874, 29103, 32797])
     np.testing.assert_allclose(c[PLS], 1.3 * c[PLUS])
+    np.testing.assert_allclose(c[PLI], 1.41 * c[PLUS])
     for f in c:
         assert (np.diff(c[f]) > 0).all()
 
@@ -70,7 +77,7 @@ def test_eligible_income_and_qpv_waiver():
     m = make_model(years=1, overrides={**RULES, "rents": {**RULES["rents"],
                                                             "ceiling_waiver_qpv": {"start": "2025-02",
                                                                                    "factor": 1.3}}})
-    inc = _arr(20966.0, 20967.0, 20966.0 * 1.3, 20966.0 * 1.3 + 1)
+    inc = _arr(23201.0, 23202.0, 23201.0 * 1.3, 23201.0 * 1.3 + 1)
     size, fin = np.ones(4, int), np.full(4, PLUS)
     outside, inside = np.zeros(4, bool), np.ones(4, bool)
     m.month = 1   # before the lever's start
@@ -215,13 +222,14 @@ def test_consumption_units():
 
 
 def test_surcharge_outside_qpv_only_above_threshold(m):
-    """SLS is due above 1.2 x ceiling outside QPV, never in QPV (exempt by law), and not below."""
-    c = 20966.0
+    """SLS is due from 1.2 x ceiling outside QPV, never in QPV (exempt by law), and not below:
+    at 150 % of the ceiling the excess is 50 %, CDR = 0.27 + 30 points x 0.06 = 2.07."""
+    c = 23201.0
     inc = _arr(1.1 * c, 1.5 * c, 1.5 * c)
     qpv = np.array([False, False, True])
     sls = rents.surcharge(m, inc, np.ones(3, int), np.full(3, PLUS), np.full(3, 60.0), qpv)
     assert sls[0] == 0.0 and sls[2] == 0.0
-    assert sls[1] == pytest.approx(60.0 * 0.25 * (0.27 * 1.5 - 0.33))   # 60 m2 x 0.25 x CDR 0.075
+    assert sls[1] == pytest.approx(60.0 * 0.25 * 2.07)   # 31.05 EUR/month
 
 
 # ------------------------------------------------------------------------------------ scoring

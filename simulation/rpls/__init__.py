@@ -93,7 +93,7 @@ HEADER = """\
 #   q1_share_tenants_outside_qpv: 0.20 # idem hors QPV
 #   applicants: 5000                   # demandes en cours hors mutations (SNE)
 #   allocations_per_year: 1200         # attributions par an hors mutations (SNE)
-#   priority_share: 0.12               # part des demandeurs prioritaires (DALO, PDALHPD)
+#   priority_share: 0.20               # part des demandeurs prioritaires (DALO, PDALHPD)
 #   vacancy_rate: 0.03                 # part des logements vacants au départ (RPLS)
 #
 # Une variante (démolition d'une résidence de QPV, par exemple) s'écrit dans un autre fichier :
