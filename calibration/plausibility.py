@@ -1,10 +1,10 @@
 """Plausibility of the default parameters: the stylised town's figures against national references
-(cited by publisher and year; docs/sources.md) and the plausible ranges of docs/calibration.md.
+(cited by publisher and year; docs/sources.md) and the plausible ranges of docs/validation.md.
 
     python calibration/plausibility.py [--seeds 5] [--years 20] [--scenario scenarios/baseline.yaml]
 
 Prints a Markdown table: figure, mean over seeds (min-max), target range, source, verdict. Yearly
-figures are averaged over the years after the first two (the initial pool and stock settle).
+figures are averaged over the years after the first two.
 """
 
 from __future__ import annotations
@@ -22,23 +22,23 @@ sys.path.insert(0, str(ROOT))
 # figure -> (indicator, period, scale, low, high, source)
 TARGETS = {
     "turnover rate": ("turnover_rate", "year", "territory", 0.06, 0.13,
-                      "ANCOLS 2018 / SDES: 9.3 % (6-13 %)"),
+                      "ANCOLS, mobilité dans le parc social (2018): 9.3 % (6-13 %)"),
     "vacancy rate": ("vacancy_rate", "month", "territory", 0.0, 0.05,
-                     "under 5 %; SDES 2021: 2.9 %"),
+                     "SDES, parc locatif social 2021: 2.9 % vacant"),
     "applications per allocation": ("applications_per_allocation", "year", "territory", 2.0, 10.0,
                                     "Observatoire des territoires 2019-2020: 4.4 (2.2-9.5)"),
     "refusals per offer": ("refusal_rate", "year", "territory", 0.20, 0.50,
-                           "20-50 %; Banque des Territoires 2017 (refusals)"),
+                           "Banque des Territoires 2017: 46 % of offered applicants refuse one"),
     "Q1 share of allocations outside QPV": ("q1_share_allocations_outside_qpv", "year", "territory",
-                                            0.0, 0.25, "objective 25 % not met; ANCOLS 2019: 15.5 % (14-18 %)"),
+                                            0.0, 0.25, "ANCOLS: 14-18 % in 2017-2021, objective 25 %"),
     "Q2-Q4 share of allocations in QPV": ("q2q4_share_allocations_in_qpv", "year", "territory", 0.5, 1.0,
-                                          "objective >= 50 % met (IREV 2023: generally exceeded)"),
+                                          "objective >= 50 %, generally met (CIA reviews)"),
     "priority share of allocations": ("priority_share_allocations", "year", "territory", 0.15, 0.40,
-                                      "legal objective 25 % (CCH L441-1)"),
+                                      "legal objective 25 % (CCH L. 441-1)"),
     "median wait (months)": ("wait_months_median", "year", "territory", 6.0, 30.0,
-                             "SNE 2022: 520 days = 17 months (mean)"),
+                             "SNE 2022: 520 days (17 months) for households housed"),
     "transfers / allocations": (None, "year", "territory", 0.15, 0.40,
-                                "USH 2021: 28 %"),
+                                "USH, bilan 2021: 28 % of allocations are transfers"),
 }
 
 

@@ -80,7 +80,7 @@ class Pool:
         hh = model.households
         a = model.sc.rents.apl
         al = model.sc.allocation
-        g = model.ceiling_growth
+        g = model.apl_growth
         sz = hh.size_of(ids).astype(np.int64)
         adults = hh.adults[ids].astype(np.int64)
         dep = np.maximum(sz - adults, 0)
@@ -100,7 +100,9 @@ class Pool:
             "se": hh.state_employee[ids],
             "al": hh.al_employee[ids], "local": hh.local[ids],
             "tenant": hh.state[ids] == TENANT, "rehouse": rehouse, "q1_or_rehouse": q1 | rehouse,
-            "not_q1": ~q1, "wish": hh.wish_nbhd[ids], "alive": np.ones(ids.size, bool),
+            "not_q1": ~q1, "wish": hh.wish_nbhd[ids],
+            # an application can be proposed once processed (instruction, visit, commission date)
+            "alive": rehouse | (hh.app_date[ids] <= model.month - al.processing_months),
             # APL pieces (see rents.apl): benefit = min(rent, lc_cap) + pm, paid if >= min_payment
             "lc_cap": g * np.where(dep > 0, a.rent_ceiling_family + a.rent_ceiling_per_extra
                                    * np.maximum(dep - 1, 0),
@@ -108,7 +110,7 @@ class Pool:
             "pm": g * (a.flat_charges + a.flat_charges_per_dependent * dep - a.min_participation)
             - rate_m * np.maximum(inc - floor, 0.0),
             # most a household can pay: rent burden cap and residual-income floor together
-            "cap": np.minimum(al.rent_burden_max * incm, incm - al.residual_income_min * g * uc),
+            "cap": np.minimum(al.rent_burden_max * incm, incm - al.residual_income_min * model.price_index * uc),
         }
 
     def ensure(self, end: int) -> None:
@@ -218,6 +220,7 @@ class Allocator:
         self.offer_log: dict[str, list] = {k: [] for k in (
             "month", "dwelling", "household", "holder", "rank", "p_refuse", "accepted", "advertised")}
         self.month_offers = 0
+        self.month_external = 0       # allocations to external applicants this month
         self.month_refusals = 0
         self.pool: Pool | None = None
 
@@ -254,7 +257,7 @@ class Allocator:
     def step(self) -> None:
         m = self.model
         dw, terr, hh = m.dwellings, m.territory, m.households
-        self.month_offers = self.month_refusals = 0
+        self.month_offers = self.month_refusals = self.month_external = 0
         vac = np.flatnonzero((dw.status == VACANT) & ~dw.reserved & dw.social
                              & (dw.vacant_since <= m.month - m.sc.allocation.relet_delay_months))
         if vac.size == 0:
@@ -281,11 +284,11 @@ class Allocator:
         attr_res = terr.residence_attractiveness().tolist()
         waiver = rents.lever_active(m, "ceiling_waiver_qpv")
         waiver_f = waiver.factor if waiver is not None else None
-        charges_m2 = m.sc.rents.charges_m2 * m.ceiling_growth
+        charges_m2 = m.sc.rents.charges_m2 * m.price_index
         K = a.candidates_per_dwelling
         prefect_share = sum(h.flow_share for h in self.holders if h.kind == "prefect")
         se_share = a.prefect_state_employees / prefect_share if prefect_share > 0 else 0.0
-        minpay = m.sc.rents.apl.min_payment * m.ceiling_growth
+        minpay = m.sc.rents.apl.min_payment * m.apl_growth
         fragile = (terr.res_fragility == 0).tolist()
         L = lambda arr: arr[vac].tolist()
         v_typ, v_fin, v_res, v_nb, v_ll, v_surf, v_since = (
@@ -342,10 +345,13 @@ class Allocator:
                     z = (rf.intercept + rf.qpv * in_qpv + rf.unattractive * (1.0 - attr)
                          + rf.qpv_solvency * in_qpv * (pool.quart[p] / 3.0) + rf.burden * burden
                          + rf.off_wish * (w >= 0 and w != nb) + (rf.after_application if advertised else 0.0))
-                    p_ref = 1.0 / (1.0 + math.exp(-min(max(z, -50.0), 50.0)))   # no overflow at extremes
+                    # no overflow at extreme coefficients
+                    p_ref = 1.0 / (1.0 + math.exp(-min(max(z, -50.0), 50.0))) if rf.enabled else 0.0
                 accepted = rng_refusal.random() >= p_ref
                 self._log_offer(month, d, h, k, rank, p_ref, accepted, advertised)
                 if not accepted:
+                    if rf.penalty_months > 0 and not pool.rehouse[p]:
+                        self._penalise(h, rf.penalty_months)
                     hh.refusals[h] += 1
                     dw.refused[d] += 1
                     self.month_refusals += 1
@@ -354,6 +360,13 @@ class Allocator:
                 self._allocate(h, d, pool, p, rent_m2, rc, burden, k, rank, len(cands), advertised,
                                in_qpv, nb, res)
                 break
+
+    def _penalise(self, h: int, months: float) -> None:
+        """A refusal costs the application `months` of seniority points (next month's order)."""
+        from .scoring import active_grid, compute_keys
+        hh = self.model.households
+        hh.refusal_points[h] -= months * active_grid(self.model).points_per_month
+        compute_keys(self.model, np.array([h]))
 
     def _log_offer(self, month, d, h, k, rank, p_ref, accepted, advertised) -> None:
         self.month_offers += 1
@@ -379,6 +392,7 @@ class Allocator:
             kind_code, kind = ev.TRANSFERRED, 1
         else:
             kind_code, kind = ev.ALLOCATED, 0
+            self.month_external += 1
         moves.move_in(m, h, d, rent_m2, kind_code)
         m.dwellings.reduction[d] = red
         q1_or_re = quart == 0 or rehouse

@@ -27,6 +27,7 @@ def _load_checks() -> None:
     from . import lever_dates  # noqa: F401  (levers dated after the horizon)
     from . import renewal_checks  # noqa: F401  (renewal works, occupancy review)
     from . import legal_checks  # noqa: F401
+    from . import economy  # noqa: F401
 
 
 def scenario_warnings(scenario) -> list[str]:

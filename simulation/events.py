@@ -10,6 +10,7 @@ import numpy as np
 import pandas as pd
 
 from .population import dalo_recognised
+from .state import APPLICANT, TENANT
 
 # event codes
 APPLIED, TRANSFER_REQUEST, ALLOCATED, TRANSFERRED, REHOUSED, RETURNED, EXIT, DEATH, LAPSE, \
@@ -31,6 +32,17 @@ class EventLog:
         self._single: list[tuple] = []
         self.offer_who: list[tuple[int, int]] = []   # (quartile, priority) of each offer's household
         self.tenants_at_start = np.empty(0, np.int64)
+        self.applicants_at_start = np.empty(0, np.int64)
+
+    def clear(self) -> None:
+        """Forget every event (the spin-up's), keeping who is present now as the start."""
+        self._m, self._e, self._h, self._d, self._r, self._o = [], [], [], [], [], []
+        self._q, self._p = [], []
+        self._single = []
+        self.offer_who = []
+        hh = self.model.households
+        self.tenants_at_start = np.flatnonzero(hh.state == TENANT).astype(np.int64)
+        self.applicants_at_start = np.flatnonzero(hh.state == APPLICANT).astype(np.int64)
 
     def add(self, event: int, h, d=-1, r=-1, other=-1) -> None:
         """Record one event for one household or a batch (arrays broadcast together)."""

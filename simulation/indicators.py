@@ -11,7 +11,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from . import population, rents
+from . import economy, population, rents
 from .state import OCCUPIED, VACANT
 
 SCALES = ("territory", "qpv", "outside_qpv", "neighbourhood", "residence", "reservation_holder")
@@ -350,6 +350,23 @@ class Observer:
         all_scales("rent_burden_median", med[1], row(med_nb, 1), row(med_res, 1))
         all_scales("residual_income_median", med[2], row(med_nb, 2), row(med_res, 2))
         all_scales("rent_revenue", tqo[3], N[3], S[3])
+        # threshold-free indicators (they do not move when the applicants' quartiles move):
+        # tenants under 20 / 40 / 60 % of the PLUS ceiling for their size (as the OPS survey
+        # reports) and under the poverty line (60 % of the median living standard, INSEE)
+        ceil = rents.ceiling(m, hh.size_of(t), np.ones(t.size, np.int64))
+        ratio = hh.income[t] / ceil
+        poor = inc_uc < m.sc.observation.poverty_line_uc * economy.index(m, "income")
+        for flag, ind in ((ratio < 0.2, "share_tenants_under_20pct_plus_ceiling"),
+                          (ratio < 0.4, "share_tenants_under_40pct_plus_ceiling"),
+                          (ratio < 0.6, "share_tenants_under_60pct_plus_ceiling"),
+                          (poor, "share_tenants_under_poverty_line")):
+            c = np.count_nonzero(flag)
+            cq = np.count_nonzero(flag[:nq])
+            n_all = t.size
+            put("territory", areas_t, ind, np.array([c / n_all if n_all else nan]))
+            put("qpv", ["qpv"], ind, np.array([cq / nq if nq else nan]))
+            put("outside_qpv", ["outside_qpv"], ind,
+                np.array([(c - cq) / (n_all - nq) if n_all - nq else nan]))
         # burden and residual medians by quartile: from the sort on fine months, else partitions
         q_starts = [0] + q_ends[:3]
         if fine:
@@ -428,7 +445,7 @@ class Observer:
             "pending_applications": pending,
             "allocations": int(a_res.size),
         }
-        if month % 12 == 0:
+        if month % 12 == 0 and month > 0:      # month 0 closes no year of the run
             self.yearly((occ, t, res, q1))
 
     def _quartiles(self, income_uc: np.ndarray):
@@ -488,6 +505,7 @@ class Observer:
         refusal_rates_by_area(self, O, y)
         pending = int(np.count_nonzero(m.households.applying))
         self.emit("territory", name, "applications_per_allocation", pending / n if n else np.nan, y)
+        self.allocation_rates(A)
         self.fragility(tenants)
         self.rehousing(y)
         self.rent_rules(y)
@@ -524,6 +542,30 @@ class Observer:
         vals["dalo_backlog"] = int((hh.dalo_deadline[pending_dalo] < m.month).sum())
         for k, v in vals.items():
             self.emit("territory", name, k, v, period)
+
+    def allocation_rates(self, A) -> None:
+        """Yearly allocation rate of applicants: among the applications pending on 31 December of
+        the previous year (the quartile pool), the share housed during the year (allocation or
+        transfer), by income quartile (that year's thresholds), by priority status and overall."""
+        m = self.model
+        pool = getattr(m, "rate_pool_year", None)
+        if pool is None:
+            return
+        ids, quart, prio = pool
+        m.rate_pool_year = None
+        name = m.territory.name
+        housed = np.zeros(m.households.n, bool)
+        if A["month"].size:
+            h = A["household"][A["kind"] <= 1].astype(np.int64)
+            housed[h] = True
+        got = housed[ids]
+        nan = float("nan")
+        rate = lambda sel: float(got[sel].mean()) if sel.any() else nan
+        self.emit("territory", name, "allocation_rate", rate(np.ones(ids.size, bool)), "year")
+        for k in range(4):
+            self.emit("territory", name, f"allocation_rate_q{k + 1}", rate(quart == k), "year")
+        self.emit("territory", name, "allocation_rate_priority", rate(prio), "year")
+        self.emit("territory", name, "allocation_rate_non_priority", rate(~prio), "year")
 
     # bit j of codes 0..15: flag j of the fragility composite
     _FLAG_BITS = (np.arange(16)[:, None] >> np.arange(4) & 1).astype(float)

@@ -129,6 +129,26 @@ for _k in range(1, 5):
         f"Reste à vivre médian des locataires du {_QUARTILE_FR[_k]} (€/UC/mois)",
         f"Median residual income of {_QUARTILE_EN[_k]} tenants (EUR/CU/month)")
 
+# threshold-free occupancy (they do not move when the quartile thresholds move) and who gets housed
+for _p in (20, 40, 60):
+    INDICATORS[f"share_tenants_under_{_p}pct_plus_ceiling"] = _L(
+        f"Part des locataires sous {_p} % du plafond PLUS",
+        f"Share of tenants under {_p}% of the PLUS ceiling")
+INDICATORS["share_tenants_under_poverty_line"] = _L(
+    "Part des locataires sous le seuil de pauvreté (60 % du niveau de vie médian)",
+    "Share of tenants under the poverty line (60% of median living standard)")
+INDICATORS["allocation_rate"] = _L(
+    "Taux d'attribution annuel des demandeurs", "Yearly allocation rate of applicants")
+for _k in range(1, 5):
+    INDICATORS[f"allocation_rate_q{_k}"] = _L(
+        f"Taux d'attribution annuel des demandeurs du {_QUARTILE_FR[_k]}",
+        f"Yearly allocation rate of {_QUARTILE_EN[_k]} applicants")
+INDICATORS["allocation_rate_priority"] = _L(
+    "Taux d'attribution annuel des demandeurs prioritaires", "Yearly allocation rate of priority applicants")
+INDICATORS["allocation_rate_non_priority"] = _L(
+    "Taux d'attribution annuel des demandeurs non prioritaires",
+    "Yearly allocation rate of non-priority applicants")
+
 # Short labels for tables (summary of a run); label(name, short=True) falls back to INDICATORS.
 INDICATORS_SHORT: dict[str, dict[str, str]] = {
     "q1_share_tenants": _L("Locataires du 1er quartile", "Q1 tenants"),
@@ -150,7 +170,7 @@ INDICATORS_SHORT: dict[str, dict[str, str]] = {
 SHARE_INDICATORS = frozenset(
     n for n in INDICATORS
     if n.endswith("_share") or "_share_" in n or n.endswith("_rate") or n.startswith("rent_burden")
-    or n == "qpv_gap_q1")
+    or n == "qpv_gap_q1" or n.startswith("share_") or n.startswith("allocation_rate"))
 
 # Objectives of the legal indicators (CIA / loi Égalité et Citoyenneté): (value, "min" or "max").
 LEGAL_OBJECTIVES: dict[str, float] = {

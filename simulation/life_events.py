@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from . import economy
 from . import events as ev
 from . import moves
 from .population import draw_households, start_application
@@ -45,7 +46,7 @@ def step(model) -> None:
     hh.age[alive] += np.float32(1.0 / 12.0)
 
     # income: AR(1) transitory deviation around a trend, updated each quarter (months 3, 6, 9, 12)
-    # with the quarter's persistence and growth; employment transitions every month
+    # with the quarter's persistence; nominal growth each January; employment every month
     quarter = model.month % 3 == 0
     if quarter:
         rho = le.income_persistence ** 0.25
@@ -53,7 +54,7 @@ def step(model) -> None:
         dev_old = hh.income_dev[alive]
         dev_new = rho * dev_old + sd * rng.standard_normal(n)
         hh.income_dev[alive] = dev_new
-        factor = np.exp(dev_new - dev_old) * (1.0 + le.income_growth) ** 0.25
+        factor = np.exp(dev_new - dev_old)
 
     u = rng.random(n)
     emp = hh.employed[alive]
@@ -86,6 +87,8 @@ def step(model) -> None:
     else:
         hh.income[alive[lose]] *= le.out_of_work_income_ratio
         hh.income[alive[find]] /= le.out_of_work_income_ratio
+    if economy.revalued_now(model, "income"):     # nominal growth (economy), each January
+        hh.income[alive] *= 1.0 + economy.rate(model.sc, "income")
     hh.employed[alive[lose]] = False
     hh.employed[alive[find]] = True
 
@@ -142,3 +145,4 @@ def _new_households(model, k: int, rng, age=None, income_uc=None, income=None, a
     compute_keys(model, h)
     model.log.add(ev.FORMED, h)
     model.ledger["entered"] += k
+    model.month_formed += k

@@ -25,6 +25,11 @@ Z25 = 0.6744897501960817          # -Phi^-1(0.25)
 ALLOC_PER_EXIT = 1.25              # population.expected_external_allocations: exits x 1.25
 
 
+def _tension(t: float) -> float:
+    """Applications per allocation within the schema's bounds [1, 50]."""
+    return min(50.0, max(1.0, t))
+
+
 def _phi(x: np.ndarray) -> np.ndarray:
     """Standard normal CDF (Abramowitz & Stegun 7.1.26 for erf, error under 2e-7)."""
     z = np.asarray(x, float) / math.sqrt(2.0)
@@ -48,12 +53,20 @@ def apply_local_figures(sc) -> None:
     if lf.vacancy_rate is not None:
         pop["initial_occupancy"] = 1.0 - lf.vacancy_rate
     n_dwell = _dwellings(sc)
+    ex = beh["exits"]
+    # exits (hence allocations) fall with tension as (tension / reference)^-elasticity
+    damp = lambda t: (t / ex["reference_tension"]) ** (-ex["tension_elasticity"])
+    stock = n_dwell * pop["initial_occupancy"] * ALLOC_PER_EXIT
     if lf.allocations_per_year is not None:
-        beh["exits"]["base_rate"] = min(1.0, lf.allocations_per_year
-                                        / (n_dwell * pop["initial_occupancy"] * ALLOC_PER_EXIT))
-    if lf.applicants is not None:
-        alloc = n_dwell * pop["initial_occupancy"] * beh["exits"]["base_rate"] * ALLOC_PER_EXIT
-        beh["demand"]["market_tension"] = min(50.0, max(0.05, lf.applicants / max(alloc, 1e-9)))
+        if lf.applicants is not None:
+            beh["demand"]["market_tension"] = _tension(lf.applicants / max(lf.allocations_per_year, 1e-9))
+        t = beh["demand"]["market_tension"]
+        ex["base_rate"] = min(1.0, lf.allocations_per_year / (stock * damp(t)))
+    elif lf.applicants is not None:
+        # applicants = T x stock x base_rate x (T / ref)^-e, solved for T (e < 1)
+        e = min(ex["tension_elasticity"], 0.95)
+        a0 = stock * ex["base_rate"] * ex["reference_tension"] ** e
+        beh["demand"]["market_tension"] = _tension((lf.applicants / max(a0, 1e-9)) ** (1.0 / (1.0 - e)))
     if lf.q1_share_tenants_qpv is not None or lf.q1_share_tenants_outside_qpv is not None:
         threshold = lf.q1_threshold_eur_uc or _applicant_q1(pop)
         median, factor = solve_tenant_incomes(sc, threshold, lf.q1_share_tenants_qpv,

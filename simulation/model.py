@@ -61,7 +61,13 @@ class HousingModel(mesa.Model):
         super().__init__(rng=seed)
         self.sc = scenario
         self.seed = seed
-        self.month = 0
+        # the spin-up years are months -12 S + 1 .. 0; month 1 is January of the start year
+        self.month = -12 * scenario.run.spin_up_years
+        self.spinning_up = self.month < 0
+        self.first_month = self.month
+        self.external_pool_target: float | None = None   # set at the end of the spin-up
+        self.alloc_history: list[int] = []               # allocations per month (inflow steering)
+        self.month_formed = 0                            # households formed this month
         self.streams = dict(zip(STREAMS, self.rng.spawn(len(STREAMS))))
         self.ledger = {"start": 0, "entered": 0, "left": 0}
         self.year_exits = 0
@@ -95,8 +101,13 @@ class HousingModel(mesa.Model):
         demand.setup(self)
         scoring.compute_keys(self, np.flatnonzero(self.households.applying))
         self.allocator = Allocator(self)
+        if self.spinning_up:
+            self._spin_up()
         rents.step(self)            # SLS of the initial tenants
+        month0 = self.observer._alloc_res_months[-1:]
         self.observer.step()        # month 0: the initial state
+        if month0:                  # the rolling year keeps month 0's allocations
+            self.observer._alloc_res_months[-1] = month0[0]
         self.ledger["start"] = self.households_present()
         self.datacollector = mesa.DataCollector(model_reporters={
             "seed": lambda m: m.seed,
@@ -110,22 +121,56 @@ class HousingModel(mesa.Model):
         })
         self.datacollector.collect(self)
 
+    # --------------------------------------------------------------------------------- spin-up
+    def _spin_up(self) -> None:
+        """Simulate the spin-up years (months <= 0) and forget them: the reported run starts from the
+        state the model's own processes produce (who lives where, the applicant pool, the quartile
+        thresholds), not from the drawn one. Meanwhile the inflow of applicants is steered so that
+        applications per allocation reach `market_tension` (see demand.steer_inflow)."""
+        tail = []
+        while self.month < -1:
+            self._processes()
+            if self.month > -12:
+                tail.append(int(np.count_nonzero(self.households.applying & (self.households.state == 0))))
+        self.external_pool_target = float(np.mean(tail)) if tail else 0.0
+        self._processes()                      # month 0: December before the start
+        self.spinning_up = False
+        # forget the spin-up: logs, indicator rows and counters start at month 0
+        for log in (self.allocator.alloc_log, self.allocator.offer_log):
+            for v in log.values():
+                v.clear()
+        self.log.clear()
+        obs = self.observer
+        obs._rows.clear()
+        obs.yearly_allocs_start = obs.offers_start = obs._month_alloc_start = 0
+        self.quartile_history = []
+        self.year_exits = 0
+        self.ledger = {"start": 0, "entered": 0, "left": 0}
+
     # --------------------------------------------------------------------------------- the month
     def step(self) -> None:
+        self._processes()
+        self.datacollector.collect(self)
+        if self.month >= self.sc.run.years * 12:
+            self.running = False
+
+    def _processes(self) -> None:
+        """One month: the processes in their order."""
         self.month += 1
+        if self.month % 12 == 1:
+            demand.new_year(self)     # 0. January: quartile thresholds registered at 31 December
         life_events.step(self)        # 1. incomes, births, children, separations, deaths
         exits.step(self)              # 2. exits from social housing
-        demand.step(self)             # 3. inflow, transfer requests, lapses, yearly quartiles
+        demand.step(self)             # 3. inflow, transfer requests, lapses
         scoring.refresh(self)         #    scores move with criteria every January
         self.works.step()             # 4. demolition, reconstitution, rehabilitation, sale
         rents.step(self)              # 5. indexation, rent policy, surcharge
         self.allocator.step()         # 6. allocation of the ordinary flow (transfers included)
         self.rehousing.step()         # 7. renewal rehousing on the reserved flow
         transfers.step(self)          # 8. occupancy review (CALEOL)
-        self.observer.step()          # 9. indicators
-        self.datacollector.collect(self)
-        if self.month >= self.sc.run.years * 12:
-            self.running = False
+        if self.month % 12 == 0:
+            demand.year_end(self)     # 9. 31 December: applicants registered for next year's quartiles
+        self.observer.step()          # 10. indicators
 
     def run(self, months: int | None = None, progress=None) -> None:
         """Run the scenario's horizon (or `months` more months)."""

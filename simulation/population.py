@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from . import economy
 from .state import APPLICANT, OCCUPIED, TENANT
 
 # the mediation commission decides within 3 months of the appeal (CCH R441-14): a DALO household's
@@ -14,7 +15,7 @@ DALO_RECOGNITION_MONTHS = 3
 
 def draw_households(model, k: int, rng: np.random.Generator, *, size: np.ndarray | None = None,
                     income_uc_median: float | np.ndarray, income_uc_sigma: float,
-                    age_mean: float) -> np.ndarray:
+                    age_mean: float, age_sd: float = 14.0) -> np.ndarray:
     """Append k households with drawn composition and income; returns their indices."""
     p = model.sc.population
     hh = model.households
@@ -31,15 +32,17 @@ def draw_households(model, k: int, rng: np.random.Generator, *, size: np.ndarray
     hh.adults[idx] = adults
     hh.kids_u14[idx] = u14
     hh.kids_14p[idx] = kids - u14
-    age = rng.normal(age_mean, 14.0, k)
+    age = rng.normal(age_mean, age_sd, k)
     age = np.where(kids > 0, np.minimum(age, 58.0), age)
     hh.age[idx] = np.clip(age, 18.0, 95.0)
-    income_uc = np.exp(np.log(income_uc_median) + income_uc_sigma * rng.standard_normal(k))
+    # medians are at start-year prices: brought to this year's incomes
+    income_uc = np.exp(np.log(income_uc_median * economy.index(model, "income"))
+                       + income_uc_sigma * rng.standard_normal(k))
     uc = 1.0 + 0.5 * (adults - 1 + (kids - u14)) + 0.3 * u14
     hh.income[idx] = income_uc * uc
     rel = income_uc / np.median(income_uc) if k > 0 else income_uc
     hh.employed[idx] = rng.random(k) < np.clip(p.employed_share * rel ** 0.8, 0.02, 0.97)
-    poor = income_uc < np.exp(np.log(income_uc_median))
+    poor = income_uc < income_uc_median * economy.index(model, "income")
     hh.priority[idx] = rng.random(k) < p.priority_share * np.where(poor, 1.5, 0.5)
     hh.dalo[idx] = hh.priority[idx] & (rng.random(k) < p.dalo_share)
     hh.dalo_deadline[idx] = model.month + DALO_RECOGNITION_MONTHS + p.dalo_deadline_months
@@ -71,23 +74,31 @@ def populate(model, rng: np.random.Generator) -> None:
         * np.where(qpv, p.qpv_income_factor, 1.0)
     # re-centre so the tenants' overall median stays the configured one
     median = median * p.tenant_income_uc_median / np.median(median)
+    # initial tenants drawn near the model's steady state (measured on the stylised town over 40
+    # years): reference persons older and more spread than applicants (mean ~53, 10 % over 73),
+    # employment at the steady rate of the job transitions; the spin-up does the rest
     t = draw_households(model, len(occupied), rng, size=size, income_uc_median=median,
-                        income_uc_sigma=p.tenant_income_uc_sigma, age_mean=p.adult_age_mean + 6)
+                        income_uc_sigma=p.tenant_income_uc_sigma, age_mean=p.adult_age_mean + 9,
+                        age_sd=16.0)
+    le = model.sc.behaviour.life_events
+    hh.employed[t] = rng.random(len(t)) < le.job_find_rate / max(le.job_find_rate + le.job_loss_rate, 1e-9)
     hh.state[t] = TENANT
     hh.dwelling[t] = occupied
-    hh.entry_month[t] = -rng.geometric(1 / 120.0, len(t))  # ~10 years mean seniority in the dwelling
+    hh.entry_month[t] = model.month - rng.geometric(1 / 120.0, len(t))  # ~10 years in the dwelling
     hh.priority[t] &= rng.random(len(t)) < 0.6               # fewer recognised priority cases
     hh.dalo[t] = False                                       # housed: the right is met
     dw.status[occupied] = OCCUPIED
     dw.tenant[occupied] = t
+    dw.vacant_since[:] = dw.listed_since[:] = model.month    # the others are vacant from now
     model.log.tenants_at_start = t.copy()
 
     n_app = int(round(model.sc.behaviour.demand.market_tension * expected_external_allocations(model)))
     a = new_applicants(model, n_app, rng)
     life = model.sc.behaviour.demand.application_lifetime_months
-    hh.app_date[a] = -rng.geometric(min(1.0, 1 / (0.6 * life)), n_app) + 1
-    hh.app_expiry[a] = rng.geometric(min(1.0, 1 / life), n_app)
+    hh.app_date[a] = model.month - rng.geometric(min(1.0, 1 / (0.6 * life)), n_app) + 1
+    hh.app_expiry[a] = model.month + rng.geometric(min(1.0, 1 / life), n_app)
     hh.dalo_deadline[a] = hh.app_date[a] + DALO_RECOGNITION_MONTHS + p.dalo_deadline_months
+    model.log.applicants_at_start = a.copy()
 
 
 def dalo_recognised(model, h) -> np.ndarray:
@@ -99,9 +110,11 @@ def dalo_recognised(model, h) -> np.ndarray:
 
 
 def expected_external_allocations(model) -> float:
-    """Yearly allocations to external applicants expected at equilibrium: about the exit flow."""
+    """Yearly allocations to external applicants expected at equilibrium: about the exit flow, which
+    falls with market tension as the exit hazard does (exits.hazard)."""
     e = model.sc.behaviour.exits
-    return model.dwellings.n * model.sc.population.initial_occupancy * e.base_rate * 1.25
+    tension = (model.sc.behaviour.demand.market_tension / e.reference_tension) ** (-e.tension_elasticity)
+    return model.dwellings.n * model.sc.population.initial_occupancy * e.base_rate * 1.25 * tension
 
 
 def new_applicants(model, k: int, rng: np.random.Generator, *, size=None, income_uc_median=None) -> np.ndarray:
@@ -129,3 +142,4 @@ def start_application(model, h: np.ndarray, rng: np.random.Generator) -> None:
     hh.app_date[h] = model.month
     hh.app_expiry[h] = model.month + rng.geometric(min(1.0, 1 / life), len(h))
     hh.refusals[h] = 0
+    hh.refusal_points[h] = 0.0

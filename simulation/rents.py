@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from . import economy
 from .schema import FINANCINGS, date_to_month
 from .state import GONE, OCCUPIED
 
@@ -54,7 +55,9 @@ def setup(model) -> None:
     """Pre-compute ceiling tables and the dates of the rent levers."""
     r = model.sc.rents
     model.ceiling_table = ceiling_table(r)     # [financing, category-1], EUR/year
-    model.ceiling_growth = 1.0
+    model.ceiling_growth = 1.0     # economy.index(model, "ceilings"), kept current by step()
+    model.apl_growth = 1.0         # economy.index(model, "apl")
+    model.price_index = 1.0        # economy.index(model, "prices")
     model.rls = np.zeros(model.dwellings.n)
     sy = model.sc.run.start_year
     model.single_rent_rate = None
@@ -99,7 +102,7 @@ def reference_income(model, h: np.ndarray) -> np.ndarray:
     two Januaries ago, or, for households not yet seen then, the current income taken back by
     the years of income growth; times `reference_income_ratio`."""
     hh = model.households
-    g = 1.0 + model.sc.behaviour.life_events.income_growth
+    g = 1.0 + economy.rate(model.sc, "income")
     n2, n1 = hh.income_n2[h], hh.income_n1[h]
     inc = np.where(np.isnan(n2), np.where(np.isnan(n1), hh.income[h] / g ** 2, n1 / g), n2)
     return inc * model.sc.rents.reference_income_ratio
@@ -124,7 +127,7 @@ def apl(model, income: np.ndarray, size: np.ndarray, adults: np.ndarray, rent: n
     ceil = np.where(dependents > 0,
                     a.rent_ceiling_family + a.rent_ceiling_per_extra * np.maximum(dependents - 1, 0),
                     np.where(adults > 1, a.rent_ceiling_couple, a.rent_ceiling_single))
-    g = model.ceiling_growth  # the schedule follows the same yearly revaluation
+    g = model.apl_growth  # the schedule's yearly revaluation (economy: apl)
     lc = np.minimum(rent, ceil * g) + (a.flat_charges + a.flat_charges_per_dependent * dependents) * g
     rate = a.participation_rate / (1.0 + a.participation_rate_size_decline * (size - 1))
     floor = (a.income_floor + a.income_floor_per_person * (size - 1)) * g
@@ -196,7 +199,7 @@ def costs(model, h: np.ndarray, d: np.ndarray, rent_m2: np.ndarray | None = None
     income = hh.income[h]
     rm2 = dw.rent_m2[d] if rent_m2 is None else rent_m2
     rent = rm2 * dw.surface[d] - dw.reduction[d]
-    charges = model.sc.rents.charges_m2 * dw.surface[d] * model.ceiling_growth
+    charges = model.sc.rents.charges_m2 * dw.surface[d] * model.price_index
     rc = rent + charges - apl(model, income, size, adults, rent)
     if model.sc.rents.rls.enabled:
         # the RLS cuts the rent; the housing benefit falls by apl_offset of it (CCH L442-2-1)
@@ -263,11 +266,11 @@ def _stock_means(model):
 
 
 def step(model) -> None:
-    """January: index rents of leases and schedules, ceilings and the APL schedule; fix the single
-    rent rate when it is applied. Every month: the SLS of over-ceiling tenants."""
-    r = model.sc.rents
-    if model.month > 1 and (model.month - 1) % 12 == 0:
-        g = 1.0 + r.indexation
+    """Revaluations (economy): rents of leases each January by the IRL, ceilings, prices and the APL
+    schedule on their dates; fix the single rent rate when it is applied. Every month: the SLS of
+    over-ceiling tenants."""
+    if economy.revalued_now(model, "rents"):
+        g = 1.0 + economy.rate(model.sc, "rents")
         model.dwellings.rent_m2[:] *= g
         model.territory.res_rent_m2 *= g
         if model.single_rent_rate is not None:
@@ -275,7 +278,9 @@ def step(model) -> None:
         if getattr(model, "_rebalancing_means", None) is not None:
             m, a = model._rebalancing_means
             model._rebalancing_means = (m * g, a)
-        model.ceiling_growth *= 1.0 + model.sc.behaviour.life_events.income_growth
+    model.ceiling_growth = economy.index(model, "ceilings")
+    model.apl_growth = economy.index(model, "apl")
+    model.price_index = economy.index(model, "prices")
     single = lever_active(model, "single_rent")
     if single is not None and model.single_rent_rate is None:
         model.single_rent_rate = _single_rates(model, single)

@@ -109,6 +109,11 @@ class RunSettings(Strict):
                       description="master seed; every random stream is spawned from it")
     years: int = Field(20, ge=1, le=100, description="horizon in years (one step = one month)")
     start_year: int = Field(2025, ge=1990, le=2100, description="calendar year of month 1")
+    spin_up_years: int = Field(
+        6, ge=0, le=50, description="years simulated before month 1 and not reported, so the run "
+        "starts from the model's own steady state (applicant pool, quartile thresholds, who lives "
+        "where) rather than from the drawn initial state; no lever or price change applies during "
+        "them. 0 = start from the drawn state (the first years are then a transient)")
 
 
 # ----------------------------------------------------------------------------------------- territory
@@ -246,17 +251,19 @@ class PopulationSpec(Strict):
     applicant_income_uc_sigma: PosFloat = Field(0.55, le=3.0, json_schema_extra=plausible(0.2, 1.2),
                                                 description="log-sd of applicants' income/UC (assumption)")
     tenant_income_uc_median: PosFloat = Field(
-        15500.0, ge=1000, le=100_000, json_schema_extra=plausible(6000, 30000),
-        description="EUR/UC/year, median for initial tenants (OPS 2022: 1,400 EUR/month "
-        "living standard, lowered for the provincial stylised town; assumption)")
+        12000.0, ge=1000, le=100_000, json_schema_extra=plausible(6000, 30000),
+        description="EUR/UC/year, median for the drawn initial tenants, set near the "
+        "model's own steady state on the stylised town (about 31 % of tenants in the applicants' "
+        "Q1) so that the spin-up is short; OPS 2022 gives 1,400 EUR/month nationally")
     tenant_income_uc_sigma: PosFloat = Field(0.5, le=3.0, json_schema_extra=plausible(0.2, 1.2),
                                              description="log-sd of tenants' income/UC (assumption)")
     tenant_income_rent_elasticity: NonNegFloat = Field(
-        0.6, le=5.0, json_schema_extra=plausible(0, 2),
+        0.3, le=5.0, json_schema_extra=plausible(0, 2),
         description="initial tenants' income/UC scales as (rent_m2 / mean)^e: the cheapest "
-        "stock already houses the poorest at start (structure effect; assumption)")
+        "stock already houses the poorest at start; 0.3 with qpv_income_factor 0.85 is near the "
+        "steady state's dissimilarity (about 0.17 across neighbourhoods)")
     qpv_income_factor: PosFloat = Field(
-        0.8, ge=0.1, le=3.0, json_schema_extra=plausible(0.5, 1.2),
+        0.85, ge=0.1, le=3.0, json_schema_extra=plausible(0.5, 1.2),
         description="initial QPV tenants' income multiplier (QPV poorer; assumption)")
     household_size_shares: list[Share] = Field(
         [0.40, 0.24, 0.16, 0.11, 0.06, 0.03], min_length=1, max_length=6,
@@ -330,9 +337,6 @@ class LocalFiguresSpec(Strict):
 
 
 class LifeEventsSpec(Strict):
-    income_growth: float = Field(0.015, ge=-0.1, le=0.2, json_schema_extra=plausible(-0.02, 0.06),
-                                 description="/year nominal income growth "
-                                 "(assumption, close to rent indexation)")
     income_shock_sd: NonNegFloat = Field(0.10, le=1.0, json_schema_extra=plausible(0, 0.4),
                                          description="annual log-sd of persistent income shocks "
                                          "(applied each quarter with the quarter's share)")
@@ -387,10 +391,17 @@ class ExitsSpec(Strict):
 
 
 class DemandSpec(Strict):
-    market_tension: PosFloat = Field(4.4, le=50, json_schema_extra=plausible(1.5, 20),
-                                     description="pending external applications per yearly "
-                                     "allocation; sets the initial pool and the inflow "
+    market_tension: PosFloat = Field(4.4, ge=1.0, le=50, json_schema_extra=plausible(1.5, 20),
+                                     description="pending applications (external "
+                                     "and transfer) per yearly allocation, as the national statistics "
+                                     "count them; the spin-up sets the inflow of applicants so that it is "
+                                     "reached, then the inflow stays fixed "
                                      "(Observatoire des territoires 2019-2020: 2.2 rural .. 4.9 urban poles .. 16 Paris)")
+    hold_tension: bool = Field(
+        True, description="after the spin-up, the inflow of applicants keeps applications per "
+        "allocation at market_tension against the allocations of the last three years (demand adapts "
+        "to the flow over about three years); false = the external pool keeps the size reached at the "
+        "end of the spin-up, so a change in the flow of allocations moves tension for good")
     application_lifetime_months: PosFloat = Field(
         36.0, ge=1.0, le=240.0, json_schema_extra=plausible(12, 120),
         description="mean months before an application lapses if not satisfied (assumption: "
@@ -409,6 +420,9 @@ class RefusalSpec(Strict):
     """Logit of the probability that a candidate refuses an offer (assumption, calibrated on
     Banque des Territoires: 20-50 % of offers refused)."""
 
+    enabled: bool = Field(True, description="candidates may refuse offers (household choices); false = "
+                          "every ordinary offer is accepted, to isolate the other causes of the "
+                          "structure effect (scenarios/structure_rents_only.yaml)")
     intercept: Logit = Field(-2.6, description="baseline log-odds of refusing (calibrated: ~41 % of "
                              "offers refused on the stylised town)")
     qpv: Logit = Field(0.6, description="stigma of QPV addresses")
@@ -417,6 +431,12 @@ class RefusalSpec(Strict):
                                 "the better-off have other options")
     burden: Logit = Field(3.0, description="x rent burden")
     off_wish: Logit = Field(0.5, description="when the dwelling is not in the wished neighbourhood")
+    penalty_months: NonNegFloat = Field(
+        0.0, le=36.0, description="consequence of refusing an ordinary offer: the application loses "
+        "this many months of seniority points (some scoring grids do so after an unjustified "
+        "refusal; by law only a DALO household refusing an adapted offer without a legitimate "
+        "reason may lose its priority, CCH L. 441-2-3). 0 = no consequence (default: not general "
+        "practice)")
     after_application: Logit = Field(-2.5, description="added under choice-based letting: the "
                                      "applicant chose this dwelling")
 
@@ -426,6 +446,31 @@ class BehaviourSpec(Strict):
     exits: ExitsSpec = ExitsSpec()
     demand: DemandSpec = DemandSpec()
     refusals: RefusalSpec = RefusalSpec()
+
+
+# -------------------------------------------------------------------------------------------- economy
+
+
+class EconomySpec(Strict):
+    """Yearly growth rates of every money quantity, in one place (simulation/economy.py applies
+    them). Amounts written elsewhere in the scenario are at the prices of January of the start
+    year. The defaults are equal, so the baseline is a steady state in real terms; set them apart
+    to study a divergence (e.g. rents indexed faster than incomes)."""
+
+    inflation: float = Field(0.015, ge=-0.05, le=0.15, description="/year consumer prices (INSEE "
+                             "CPI, mean 2014-2024 about 1.6 %); moves service charges, residual-income "
+                             "floors and the poverty line's deflator, each January")
+    income_growth: float = Field(0.015, ge=-0.05, le=0.15, description="/year nominal income per "
+                                 "consumption unit (INSEE, median living standard: close to prices "
+                                 "over 2014-2024); moves every household's income and the incomes "
+                                 "of new applicants, each January")
+    irl: float = Field(0.015, ge=-0.05, le=0.15, description="/year rent revision index IRL (INSEE; "
+                       "mean 2014-2024 about 1.5 %, capped at 3.5 % in 2022-2024); social rents are "
+                       "revised each 1 January by at most the IRL (CCH L. 353-9-3, L. 442-1) and the "
+                       "income ceilings by the IRL (CCH R. 441-1)")
+    apl_revaluation: float = Field(0.015, ge=-0.05, le=0.15, description="/year revaluation of the "
+                                   "housing-benefit schedule, each 1 October by the IRL (CCH L. 823-4); "
+                                   "lower it to represent freezes such as 2018")
 
 
 # ---------------------------------------------------------------------------------------------- rents
@@ -539,9 +584,6 @@ class CeilingWaiverSpec(Dated):
 
 
 class RentsSpec(Strict):
-    indexation: float = Field(0.015, ge=-0.1, le=0.2, json_schema_extra=plausible(-0.01, 0.05),
-                              description="/year, applied each January (IRL "
-                              "mean 2014-2024 ~1.5 %, assumption)")
     base_rent_m2_by_era: dict[str, RentM2] = Field(
         {"1900": 5.0, "1977": 5.6, "1990": 6.3, "2005": 7.0, "2015": 7.6},
         description="EUR/m2/month PLUS rent by first year of era (SDES RPLS 2024: mean 6.15 outside IDF, "
@@ -665,8 +707,11 @@ class MixRulesSpec(Strict):
                             "to a given dwelling (assumption)")
     steering: Share = Field(0.6, description="probability that a commission follows the usual practice "
                             "of orienting the poorest to the cheapest estates: Q1 first in QPV, non-Q1 "
-                            "first outside (IREV 2023 §2, 'effet structure conforté par des pratiques "
-                            "d'attribution'; calibrated on the ANCOLS share of Q1 allocations outside QPV)")
+                            "first outside ('effet structure conforté par des pratiques d'attribution', "
+                            "IREV synthesis, 2023). TO CALIBRATE on a territory's allocations: not "
+                            "measured anywhere; with the defaults it carries about 70 % of the QPV gap "
+                            "in the Q1 share of allocations (docs/validation.md); 0.6 puts the Q1 share "
+                            "of allocations outside QPV in ANCOLS' 14-18 %")
     fragile_prefer_non_q1: bool = Field(True, description="in fragile residences, non-Q1 first")
     outside_qpv_prefer_q1: bool = Field(False, description="outside QPV, Q1 first while the landlord "
                                         "is under the 25 % objective (default practice: not pursued)")
@@ -757,6 +802,11 @@ class AllocationSpec(Strict):
                                            "R441-5: at most 5 % out of the prefect's 30 %)")
     rehousing_precedence: bool = Field(False, description="renewal-rehousing households also apply "
                                        "in the ordinary flow, ranked first (precedence for rehousing)")
+    processing_months: int = Field(
+        2, ge=0, le=12, description="months between the registration of an application and the first "
+        "time it can be proposed: instruction of the file and documents, visit, monthly commission "
+        "calendar (assumption; renewal rehousing is exempt). SNE 2022: households housed in the year "
+        "had waited 520 days on average; nobody is housed the month they apply")
     relet_delay_months: int = Field(1, ge=0, le=12, description="months between a tenant leaving and "
                                     "the dwelling being let again (notice and repairs; assumption)")
     advertise_after_months: int = Field(3, ge=1, le=60, description="a dwelling nobody took is "
@@ -935,6 +985,10 @@ class RehousingSpec(Strict):
 
 class ObservationSpec(Strict):
     residence_scale: bool = Field(True, description="collect indicators per residence too")
+    poverty_line_uc: PosFloat = Field(
+        15000.0, ge=5000.0, le=40000.0, description="EUR/UC/year at start-year prices, poverty line "
+        "(60 % of the median living standard; INSEE, 1,216 EUR/month in 2022, brought to 2025 with "
+        "income growth); indexed on incomes (economy.income_growth)")
     fine_medians_every_months: int = Field(1, ge=1, le=12, description="medians per neighbourhood "
                                            "and residence every N months (12: each December), to save "
                                            "time on large territories; other indicators stay monthly")
@@ -970,6 +1024,7 @@ class Scenario(Strict):
     territory: TerritorySpec
     population: PopulationSpec = PopulationSpec()
     behaviour: BehaviourSpec = BehaviourSpec()
+    economy: EconomySpec = EconomySpec()
     rents: RentsSpec = RentsSpec()
     allocation: AllocationSpec = AllocationSpec()
     works: list[WorkSpec] = Field(default_factory=list, max_length=1000)

@@ -330,7 +330,7 @@ How to read the descriptions:
 
 - A **named source** (SDES RPLS 2024, ANCOLS, SNE, USH, OPS, a CCH article, ...) means the default is
   set from, or calibrated to, that observed figure; [sources.md](sources.md) gives the full references
-  and [calibration.md](calibration.md) how the defaults compare with them.
+  and [validation.md](validation.md) how the defaults compare with them.
 - **assumption** means a modelling choice with no direct observed counterpart: a behavioural
   parameter or rule of thumb that is to be calibrated against observed indicators.
 - Units are written in the description: `/year` is a yearly rate (hazards are converted to monthly

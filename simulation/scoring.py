@@ -75,7 +75,7 @@ def compute_keys(model, h: np.ndarray) -> None:
     static = np.zeros(len(h))
     for c in grid.criteria:
         static += c.points * criterion_mask(model, c.criterion, h)
-    static += hh.review_points[h]
+    static += hh.review_points[h] + hh.refusal_points[h]
     if model.sc.allocation.rehousing_precedence:
         static += REHOUSING_PRECEDENCE_POINTS * hh.rehouse[h]
     hh.key[h] = static - grid.points_per_month * hh.app_date[h]

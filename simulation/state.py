@@ -57,6 +57,7 @@ HOUSEHOLD_COLUMNS: dict[str, tuple[type, object, str]] = {
     "return_wish": (np.bool_, False, "wishes to return to the renewed site"),
     "was_rehoused": (np.bool_, False, "has been rehoused by a renewal project"),
     "attachment": (np.float32, 0.5, "attachment to the current neighbourhood, 0-1"),
+    "refusal_points": (np.float32, 0.0, "score points lost by refusing offers (refusal consequences)"),
 }
 
 DWELLING_COLUMNS: dict[str, tuple[type, object, str]] = {

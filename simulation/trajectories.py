@@ -89,9 +89,10 @@ def spells(model) -> pd.DataFrame:
     entered[t0] = True
     entered[h_all[keep][np.isin(code_all[keep], (ev.APPLIED, ev.FORMED))]] = True
     a0 = np.flatnonzero(~entered)
+    a0 = a0[np.isin(a0, model.log.applicants_at_start)]   # not those gone during the spin-up
 
     H = np.concatenate([t0, a0, h_all[keep]])
-    M = np.concatenate([np.zeros(t0.size, np.int64), hh.created[a0].astype(np.int64),
+    M = np.concatenate([np.zeros(t0.size, np.int64), np.maximum(hh.created[a0], 0).astype(np.int64),
                         e["month"].to_numpy()[keep].astype(np.int64)])
     C = np.concatenate([np.full(t0.size, _INIT_TENANT), np.full(a0.size, _INIT_APPLICANT), code_all[keep]])
     D = np.concatenate([d0, np.full(a0.size, -1, np.int64), e["dwelling"].to_numpy()[keep]])

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from . import economy
 from . import events as ev
 from .schema import FINANCINGS, date_to_month
 from .state import DEMOLISHED, FROZEN, OCCUPIED, VACANT
@@ -124,8 +125,8 @@ class Works:
         while name in terr.res_names:      # two deliveries in one neighbourhood: names stay unique
             name, n = f"{base} ({n})", n + 1
         year = m.sc.run.start_year + (m.month - 1) // 12
-        rent = rent_m2 * m.ceiling_growth if rent_m2 else \
-            default_rent_m2(m.sc.rents, year, financing) * m.ceiling_growth
+        rent = (rent_m2 if rent_m2 else default_rent_m2(m.sc.rents, year, financing)) \
+            * economy.index(m, "rents")
         typ = era_value(m.sc.rents.typology_by_era, year)
         shares = np.array([typ.get(t, 0.0) for t in ("T1", "T2", "T3", "T4", "T5")], float)
         r = terr.add_residence(name, nbhd, landlord, year, FINANCINGS.index(financing), rent, shares)

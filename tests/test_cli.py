@@ -89,7 +89,7 @@ def test_user_errors_are_one_line_exit_2(args, needle):
 def test_compare_prints_effects(tmp_path):
     out = tmp_path / "cmp"
     r = cli("compare", "baseline", "single_rent", "--seeds", "2", "--years", "3", "--workers", "1",
-            "--set", "rents.indexation=0.02", "--out", str(out))
+            "--set", "economy.irl=0.02", "--out", str(out))
     assert r.returncode == 0, r.stderr
     assert "Écarts à « baseline »" in r.stdout and "single_rent" in r.stdout
     # French numbers: decimal comma, differences of shares in points
@@ -104,12 +104,12 @@ def test_compare_prints_effects(tmp_path):
 def test_compare_set_applies_to_every_scenario_and_warns_of_late_levers(tmp_path):
     """--set is validated before any run, like the files; a lever after the horizon, or a variant
     that does not differ from the baseline, is reported."""
-    r = cli("compare", "baseline", "single_rent", "--years", "1", "--set", "rents.indexation=high")
-    assert r.returncode == 2 and "--set rents.indexation=high" in r.stderr and "Traceback" not in r.stderr
+    r = cli("compare", "baseline", "single_rent", "--years", "1", "--set", "economy.irl=high")
+    assert r.returncode == 2 and "--set economy.irl=high" in r.stderr and "Traceback" not in r.stderr
     same = tmp_path / "same.yaml"
     same.write_text("extends: baseline\nname: same\n", encoding="utf-8")
     r = cli("compare", "baseline", "single_rent", str(same), "--seeds", "1", "--years", "1", "--workers", "1",
-            "--set", "rents.indexation=0.02")
+            "--set", "economy.irl=0.02")
     assert r.returncode == 0, r.stderr
     warn = [l for l in r.stderr.splitlines() if l.startswith("peuplement: avertissement :")]
     assert len(warn) == 2, r.stderr

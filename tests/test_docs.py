@@ -37,7 +37,7 @@ IDENTIFIERS = {
 # Fields that only hold a nested block: their own section of docs/parameters.md (the model's
 # docstring and fields) documents them, and the doc links to it.
 CONTAINERS = {
-    ("Scenario", f) for f in ("run", "territory", "population", "behaviour", "rents", "allocation",
+    ("Scenario", f) for f in ("run", "territory", "population", "behaviour", "economy", "rents", "allocation",
                               "works", "rehousing", "observation")
 } | {
     ("TerritorySpec", "landlords"), ("TerritorySpec", "neighbourhoods"),

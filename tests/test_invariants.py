@@ -40,7 +40,8 @@ RENEWAL = {
         {"type": "reconstitution", "neighbourhood": "Les Tilleuls", "landlord": "Habitat Brague (OPH)",
          "dwellings": 40, "date": "2027-09"},
     ],
-    "rehousing": {"target_outside_qpv": 0.5, "rent_reduction": {}},
+    # most of the vacancy flow goes to rehousing so that Barres B is emptied within the 3 years
+    "rehousing": {"target_outside_qpv": 0.5, "rent_reduction": {}, "vacancy_share": 0.9},
 }
 SCENARIOS = {"baseline": None, "renewal": RENEWAL}
 
@@ -200,7 +201,7 @@ def allocations_are_affordable(m):
         return []
     a = m.sc.allocation
     _, burden, residual = rents.costs(m, h, d)
-    floor = a.residual_income_min * m.ceiling_growth
+    floor = a.residual_income_min * m.price_index
     bad = (burden > a.rent_burden_max + 1e-9) | (residual < floor - 1e-6) \
         | (A["rent_burden"][sel] > a.rent_burden_max + 1e-9)
     return [(int(x), float(b), float(r)) for x, b, r in zip(h[bad], burden[bad], residual[bad])]

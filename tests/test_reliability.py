@@ -202,7 +202,7 @@ def scenario_file(tmp_path, body: str, name: str = "s.yaml") -> Path:
     "rents:\n  ceiling_factor: {PLS: 1.2}",
     "behaviour:\n  demand:\n    application_lifetime_months: 1",
     "population:\n  household_size_shares: [0.5, 0.5]",
-    TINY_TOWN % "" + "behaviour:\n  demand:\n    market_tension: 0.01",
+    TINY_TOWN % "" + "run: {spin_up_years: 0}\nbehaviour:\n  demand:\n    market_tension: 1",
 ], ids=["financing_factor", "surface_by_typology", "ceiling_factor", "lifetime_1", "two_sizes",
         "empty_pool"])
 def test_accepted_files_run_to_the_end(tmp_path, body):
@@ -221,9 +221,9 @@ def test_accepted_files_run_to_the_end(tmp_path, body):
 def test_empty_pool_runs_in_compare_too(tmp_path):
     from simulation.compare import compare
 
-    a = scenario_file(tmp_path, TINY_TOWN % "" + "name: a\nbehaviour:\n  demand:\n    market_tension: 0.01",
+    a = scenario_file(tmp_path, TINY_TOWN % "" + "name: a\nrun: {spin_up_years: 0}\nbehaviour:\n  demand:\n    market_tension: 1",
                       "a.yaml")
-    b = scenario_file(tmp_path, TINY_TOWN % "" + "name: b\nbehaviour:\n  demand:\n    market_tension: 0.02",
+    b = scenario_file(tmp_path, TINY_TOWN % "" + "name: b\nrun: {spin_up_years: 0}\nbehaviour:\n  demand:\n    market_tension: 1.5",
                       "b.yaml")
     table = compare([a, b], [1], years=1, workers=1)
     assert set(table["scenario"]) == {"a", "b"}

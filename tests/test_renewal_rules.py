@@ -316,7 +316,7 @@ def test_same_seed_same_renewal_run():
     over = {"works": [TOUR_A, {"type": "diversification", "date": "2025-04", "neighbourhood": "Les Tilleuls",
                                "dwellings": 20}],
             "rehousing": {"after_refusals": "eviction", "accept_intercept": -1.0, "target_outside_qpv": 0.5,
-                          "target_other_landlord": 0.3, "rent_reduction": {}}}
+                          "target_other_landlord": 0.3, "rent_reduction": {}, "vacancy_share": 0.9}}
     runs = []
     for _ in range(2):
         m = make_model(years=2, overrides=over)
@@ -324,4 +324,4 @@ def test_same_seed_same_renewal_run():
         runs.append((pd.DataFrame(m.rehousing.log), m.events()))
     pd.testing.assert_frame_equal(runs[0][0], runs[1][0])
     pd.testing.assert_frame_equal(runs[0][1], runs[1][1])
-    assert len(runs[0][0]) > 10
+    assert len(runs[0][0]) >= 5 and (runs[0][1].event == "forced_exit").any()

@@ -136,21 +136,22 @@ def test_apl_capped_by_rent_ceiling(m):
 
 
 def test_apl_schedule_is_revalued_as_a_whole(m):
-    """The whole APL schedule follows the yearly revaluation (ceiling_growth): with every amount x g,
-    incomes and rents x g give benefits x g, including the minimum payment threshold (the allocation
-    kernel scales min_payment by ceiling_growth, so both must agree on who gets a benefit)."""
+    """The whole APL schedule follows the yearly revaluation (apl_growth, economy.apl_revaluation):
+    with every amount x g, incomes and rents x g give benefits x g, including the minimum payment
+    threshold (the allocation kernel scales min_payment by apl_growth, so both must agree on who
+    gets a benefit)."""
     inc = np.linspace(0, 20000, 401)
     n = inc.size
     size, adults, rent = np.ones(n, int), np.ones(n, int), np.full(n, 400.0)
     base = rents.apl(m, inc, size, adults, rent)
     g = 1.5
-    m.ceiling_growth = g
+    m.apl_growth = g
     grown = rents.apl(m, g * inc, size, adults, g * rent)
     bad = ~np.isclose(grown, g * base)
     assert not bad.any(), (
-        "MODEL BUG (rents.apl): benefits between min_payment and min_payment x ceiling_growth are "
+        "MODEL BUG (rents.apl): benefits between min_payment and min_payment x apl_growth are "
         "paid by rents.apl (threshold not revalued) but treated as 0 by the allocation kernel "
-        f"(minpay = min_payment x ceiling_growth); at incomes {g * inc[bad][:3]} expected "
+        f"(minpay = min_payment x apl_growth); at incomes {g * inc[bad][:3]} expected "
         f"{g * base[bad][:3]} EUR/month, rents.apl gives {grown[bad][:3]}")
 
 

@@ -34,11 +34,12 @@ def default_runs():
 
 def _neutral() -> dict:
     """Neutral allocation (no mix rules, no steering of the poorest to the cheapest estates) and a
-    neutral start (initial tenants' incomes independent of rent and QPV)."""
+    neutral start (initial tenants' incomes independent of rent and QPV, reported from the drawn
+    state: no spin-up, which would let the structure effect form before month 0)."""
     rules = {"strength": 0.0}
     if "steering" in MixRulesSpec.model_fields:
         rules["steering"] = 0.0
-    return {"allocation": {"mix_rules": rules},
+    return {"run": {"spin_up_years": 0}, "allocation": {"mix_rules": rules},
             "population": {"tenant_income_rent_elasticity": 0.0, "qpv_income_factor": 1.0}}
 
 
