@@ -223,6 +223,7 @@ class Allocator:
         self.month_external = 0       # allocations to external applicants this month
         self.month_refusals = 0
         self.pool: Pool | None = None
+        self.replay = None     # a collections.deque(maxlen=N) to record shortlists (web view); off by default
 
     # ------------------------------------------------------------------------------------ helpers
     def _cbl_nbhds(self, month: int) -> tuple[set[int] | None, tuple[float, float]]:
@@ -331,11 +332,15 @@ class Allocator:
                                        minpay)
             if not cands:
                 continue
+            shortlist = cands
             if not advertised and len(cands) > 1:
                 comm = self.commissions[v_ll[i]]
                 order = comm.order([bool(pool.q1[p]) for p, _, _ in cands], res, fragile[res], in_qpv,
                                    u_comm)
                 cands = [cands[j] for j in order]
+            if self.replay is not None:
+                self.replay.append(self._replay_record(d, k, advertised, need, u_comm, rent, charges,
+                                                       pool, shortlist, cands))
             for rank, (p, rc, burden) in enumerate(cands):
                 h = int(pool.ids[p])
                 if pool.rehouse[p]:
@@ -367,6 +372,17 @@ class Allocator:
         hh = self.model.households
         hh.refusal_points[h] -= months * active_grid(self.model).points_per_month
         compute_keys(self.model, np.array([h]))
+    def _replay_record(self, d, k, advertised, need, u_comm, rent, charges, pool, shortlist, cands):
+        """What the commission replay shows of one vacancy: the shortlist in score order, the
+        order of the offers, the commission's draw; the offers follow in offer_log from `offers`."""
+        hh = self.model.households
+        who = lambda c: (int(pool.ids[c[0]]), float(hh.key[pool.ids[c[0]]]), float(pool.inc[c[0]]),
+                         int(pool.quart[c[0]]), bool(pool.priority[c[0]]), bool(pool.rehouse[c[0]]),
+                         c[1], c[2])
+        return {"month": self.model.month, "dwelling": d, "holder": k, "advertised": advertised,
+                "need": need, "u": u_comm, "rent": rent, "charges": charges,
+                "shortlist": [who(c) for c in shortlist], "order": [shortlist.index(c) for c in cands],
+                "offers": len(self.offer_log["month"])}
 
     def _log_offer(self, month, d, h, k, rank, p_ref, accepted, advertised) -> None:
         self.month_offers += 1

@@ -6,6 +6,7 @@
     peuplement compare BASELINE VARIANT... [--seeds N] [--years N] [--set FIELD=VALUE]...
                        [--workers N] [--scheduler ADDRESS] [--out DIR] [--quiet]
     peuplement territory from-rpls FILE.csv --epci CODE [--out NAME.yaml]
+    peuplement app [--host H] [--port N] [--preset NAME] [--no-browser]
 
 Messages, help and summaries are in French unless `--lang en` (or PEUPLEMENT_LANG=en). User
 errors (bad scenario, missing file, unwritable --out, bad option value) print one line
@@ -217,6 +218,22 @@ def build_parser() -> argparse.ArgumentParser:
     rp.add_argument("--min-residence", type=_int_at_least(1), default=5, metavar="N", help=T(
         "les adresses de moins de N logements sont regroupées par quartier (défaut 5)",
         "addresses with fewer dwellings are pooled per neighbourhood (default 5)"))
+
+    a = sub.add_parser("app", help=T(
+        "ouvre la vue en direct dans le navigateur (préréglages, la ville, courbes, rejeu de commission)",
+        "open the live web view (presets, the town, charts, commission replay)"))
+    a.add_argument("--host", default="127.0.0.1", help=T(
+        "adresse d'écoute (défaut 127.0.0.1 : cette machine seulement ; 0.0.0.0 la partage sur le "
+        "réseau de la salle)",
+        "address to listen on (default 127.0.0.1: this machine only; 0.0.0.0 shares it on the "
+        "room's network)"))
+    a.add_argument("--port", type=_int_at_least(1), default=8765, metavar="N",
+                   help=T("port (défaut 8765)", "port (default 8765)"))
+    a.add_argument("--preset", metavar=T("NOM", "NAME"), help=T(
+        "préréglage affiché d'abord : un nom de scénario intégré (défaut baseline)",
+        "preset shown first: a built-in scenario name (default baseline)"))
+    a.add_argument("--no-browser", action="store_true", dest="no_browser",
+                   help=T("n'ouvre pas de navigateur", "do not open a browser"))
     return p
 
 
@@ -490,6 +507,31 @@ def _pre_lang(argv: list[str]) -> str | None:
     return None
 
 
+def _app(host: str, port: int, preset: str | None, open_browser: bool) -> int:
+    """Serve the web view until interrupted; a bad preset or a busy port is a one-line error."""
+    import socket
+
+    from .app import serve
+    from .app.presets import BY_KEY
+
+    if preset is not None:
+        preset = preset.removesuffix(".yaml")
+        if preset not in BY_KEY:
+            raise UserError(tr(f"--preset {preset} : ce n'est pas un préréglage ; choisir parmi {', '.join(BY_KEY)}",
+                               f"--preset {preset}: not a preset; use one of {', '.join(BY_KEY)}"))
+    try:
+        with socket.create_server((host, port)):
+            pass
+    except OSError as e:
+        raise UserError(tr(f"--host {host} --port {port} : impossible d'écouter là ({e.strerror or e}) ; "
+                           "choisir un autre port avec --port",
+                           f"--host {host} --port {port}: cannot listen there ({e.strerror or e}); "
+                           "choose another port with --port")) from None
+    print(tr(f"Vue en direct : http://{host}:{port}  (Ctrl+C pour arrêter)",
+             f"Live view: http://{host}:{port}  (Ctrl+C to stop)"))
+    return serve(host, port, open_browser, preset)
+
+
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the `peuplement` console script; returns the exit status."""
     argv = sys.argv[1:] if argv is None else list(argv)
@@ -524,6 +566,8 @@ def _dispatch(args: argparse.Namespace) -> int:
         if args.command == "territory":
             from .rpls.command import from_rpls
             return from_rpls(args, UserError)
+        if args.command == "app":
+            return _app(args.host, args.port, args.preset, not args.no_browser)
     except (ScenarioError, UserError) as e:
         _fail(str(e))
     except KeyboardInterrupt:

@@ -24,7 +24,9 @@ from simulation.summary import horizon_values, run_table, student_interval, summ
 
 ROOT = Path(__file__).resolve().parent.parent
 SC = ROOT / "scenarios"
-EXE = shutil.which("peuplement")
+# the console script of this interpreter's environment (activated or not), else one on PATH
+_HERE = Path(sys.executable).with_name("peuplement")
+EXE = str(_HERE) if _HERE.is_file() else shutil.which("peuplement")
 YEARS = 2
 
 
@@ -152,6 +154,17 @@ def test_english_report(ensemble):
     root, specs, _ = ensemble
     html = build_report(root, specs, lang="en").read_text(encoding="utf-8")
     assert "Scenario comparison against" in html and "Demolition of Tilleuls - Tour A" in html
+
+
+def test_report_colours_are_the_scenarios_own(ensemble):
+    """A scenario keeps its colour from one report (or web view) to the next, whatever its rank."""
+    from simulation import palette
+
+    _, specs, report = ensemble
+    html = report.read_text(encoding="utf-8")
+    for name in {s.scenario for s in specs}:
+        assert f"background: {palette.scenario_colour(name)}" in html, name
+    assert palette.scenario_colour("baseline") == palette.SCENARIO["baseline"]
 
 
 def test_summary_paired_on_seeds():

@@ -201,7 +201,7 @@ def test_rehousing_targets_reach_outside_qpv(facts):
 def test_targeted_rehousing_improves_site_mix(facts):
     tgt = _mean(facts, "rehousing_outside_qpv", "q1_share_tenants_site_mean")
     dflt = _mean(facts, "renewal_tour_a", "q1_share_tenants_site_mean")
-    assert tgt < dflt, (f"rehousing targeted outside QPV with a capped remaining cost should leave a "
+    assert tgt < dflt, (f"rehousing targeted outside QPV with the ANRU rent reduction should leave a "
                         f"lower Q1 share on the site than default rehousing: {tgt:.4f} vs {dflt:.4f}")
 
 

@@ -245,7 +245,7 @@ def build_report(root: str | Path, specs: list[RunSpec], sources: dict[str, Path
                           lstrip_blocks=True)
         html = env.get_template(TEMPLATE).render(
             lang=lang, t=tx, title=title or tx["title"].format(base=baseline),
-            baseline=baseline, scenarios=scenarios, colours=[F.scenario_colour(i) for i in range(len(scenarios))],
+            baseline=baseline, scenarios=scenarios, colours=[F.scenario_colour(s) for s in scenarios],
             variants=variants, groups=groups, figures=figs, nb_figure=nb_fig,
             transitions=transitions, rehousing=rehousing,
             few_seeds=n_seeds < FEW_SEEDS, n_seeds=n_seeds, seeds=seeds,

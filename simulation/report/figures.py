@@ -14,17 +14,14 @@ import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 from matplotlib.ticker import FuncFormatter, MaxNLocator  # noqa: E402
 
+from .. import palette  # noqa: E402
 from ..summary import band_over_seeds  # noqa: E402
 
 DPI = 100
 _META = {"Software": None}
-# one colour per scenario, by its position in the comparison (the baseline first, in dark grey)
-SCENARIO_COLOURS = ("#3b3b3b", "#d95f02", "#1b9e77", "#7570b3", "#e7298a", "#66a61e", "#e6ab02",
-                    "#a6761d", "#1f78b4", "#b2df8a")
-
-
-def scenario_colour(i: int) -> str:
-    return SCENARIO_COLOURS[i % len(SCENARIO_COLOURS)]
+def scenario_colour(name: str) -> str:
+    """The scenario's colour in every picture of the project (simulation.palette), by name."""
+    return palette.scenario_colour(name)
 
 
 def _pct_formatter(lang: str):
@@ -64,20 +61,20 @@ def series_figure(table: pd.DataFrame, series: str, title: str, unit: str, scena
     if b.empty or b["mean"].notna().sum() == 0:
         return None
     fig, ax = plt.subplots(figsize=(10, 5.2))
-    for i, sc in enumerate(scenarios):
+    for sc in scenarios:
         d = b[b["scenario"] == sc].sort_values("year")
         if d.empty:
             continue
-        c = scenario_colour(i)
+        c = scenario_colour(sc)
         ax.plot(d["year"], d["mean"], color=c, lw=2.6, label=sc, marker="o", ms=4)
         ax.fill_between(d["year"], d["p05"], d["p95"], color=c, alpha=0.18, lw=0)
     if objective is not None:
         ax.axhline(objective, color="#b2182b", ls="--", lw=1.6, label=objective_label)
-    for i, sc in enumerate(scenarios):
+    for sc in scenarios:
         for date, _what in (lever_dates or {}).get(sc, []):
             y, _, m = date.partition("-")
             x = int(y) + (int(m or 1) - 1) / 12
-            ax.axvline(x, color=scenario_colour(i), ls=":", lw=1.4, alpha=0.8)
+            ax.axvline(x, color=scenario_colour(sc), ls=":", lw=1.4, alpha=0.8)
     ax.set_title(title, fontsize=15, loc="left")
     _style(ax, unit, lang)
     ax.legend(fontsize=11, frameon=False, loc="best")
@@ -99,7 +96,7 @@ def neighbourhood_figure(values: pd.DataFrame, scenarios: list[str], qpv: set[st
     for i, sc in enumerate(scenarios):
         d = values[values["scenario"] == sc].set_index("area")
         v = [d["mean"].get(n, np.nan) for n in nbs]
-        ax.barh(y + i * h, v, height=h, color=scenario_colour(i), label=sc)
+        ax.barh(y + i * h, v, height=h, color=scenario_colour(sc), label=sc)
     names = [n + (" (QPV, site)" if n in site else " (QPV)" if n in qpv else "") for n in nbs]
     ax.set_yticks(y + h * (len(scenarios) - 1) / 2, names, fontsize=12)
     ax.invert_yaxis()
