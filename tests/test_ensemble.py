@@ -240,3 +240,16 @@ def test_compare_refuses_a_foreign_out_folder_before_running(tmp_path):
     assert r.stderr.strip().count("\n") == 0 and "not an earlier comparison" in r.stderr
     assert (tmp_path / "mine" / "notes.txt").read_text() == "précieux"
     assert time.time() - t < 60
+
+
+def test_variant_differences_read_as_sentences():
+    """The report says what a variant changes in words: a lever block switched on is one sentence,
+    not one line per default sub-field; practice parameters read as percentages."""
+    from simulation.report.diff import differences
+
+    base = load_scenario(SC / "baseline.yaml").model_dump(mode="json")
+    s, _ = differences(base, load_scenario(SC / "rehousing_outside_qpv.yaml").model_dump(mode="json"))
+    assert "Minoration de loyer ANRU pour les relogés dans le neuf ou le récent : aucune → activée" in s
+    assert not any("rent_reduction." in x for x in s)
+    s, _ = differences(base, load_scenario(SC / "structure_rents_only.yaml").model_dump(mode="json"))
+    assert "Orientation des plus modestes vers les QPV par les commissions : 60\u202f% → 0\u202f%" in s

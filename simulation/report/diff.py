@@ -24,11 +24,17 @@ FIELD_WORDS = {
     "rents.single_rent.end": ("Loyer unique au m² — fin", "Single rent per m² — end"),
     "rents.single_rent.by_financing": ("Loyer unique distinct par type de financement", "Single rent per financing type"),
     "rents.rebalancing.start": ("Remise en ordre des loyers — début", "Rent rebalancing — start"),
-    "rents.ceiling_waiver.start": ("Dérogation aux plafonds de ressources en QPV — début", "Income-ceiling waiver in QPV — start"),
+    "rents.ceiling_waiver_qpv.start": ("Dérogation aux plafonds de ressources en QPV — début", "Income-ceiling waiver in QPV — start"),
     "allocation.legal_quotas.start": ("Poursuite des objectifs légaux d'attribution — début", "Legal allocation objectives pursued — start"),
     "allocation.legal_quotas.q1_outside_qpv": ("Objectif d'attributions hors QPV au 1er quartile", "Objective of allocations outside QPV to Q1"),
     "allocation.legal_quotas.q2q4_in_qpv": ("Objectif d'attributions en QPV aux quartiles 2 à 4", "Objective of allocations in QPV to Q2-Q4"),
+    "allocation.occupancy_review": ("Examen de l'occupation des logements (CCH L442-5-2)", "Occupancy review (CCH L442-5-2)"),
     "allocation.occupancy_review.start": ("Examen de l'occupation des logements — début", "Occupancy review — start"),
+    "allocation.occupancy_review.qpv_first": ("Examen de l'occupation : locataires en QPV d'abord (option locale)", "Occupancy review: QPV tenants first (local option)"),
+    "allocation.mix_rules.steering": ("Orientation des plus modestes vers les QPV par les commissions", "Commissions steer the poorest to QPV"),
+    "allocation.mix_rules.strength": ("Application des règles de mixité par les commissions", "Mix rules applied by commissions"),
+    "allocation.mix_rules.fragile_prefer_non_q1": ("Résidences fragiles : ménages hors 1er quartile d'abord", "Fragile residences: non-Q1 households first"),
+    "behaviour.refusals.enabled": ("Refus des propositions par les ménages", "Households may refuse offers"),
     "rehousing.target_outside_qpv": ("Cible de relogements hors QPV", "Target of rehousings outside QPV"),
     "rehousing.target_new_dwellings": ("Cible de relogements dans un logement neuf ou récent", "Target of rehousings in new dwellings"),
     "rehousing.target_other_landlord": ("Cible de relogements chez un autre bailleur", "Target of rehousings with another landlord"),
@@ -42,7 +48,7 @@ SECTION_WORDS = {
     "behaviour": ("Comportements (hypothèse)", "Behaviour (assumption)"),
     "observation": ("Observation", "Observation"),
 }
-_SHARE_WORDS = ("target_", "q1_outside_qpv", "q2q4_in_qpv", "share")
+_SHARE_WORDS = ("target_", "q1_outside_qpv", "q2q4_in_qpv", "share", "steering", "strength")
 
 
 def month_name(date: str, lang: str = "fr") -> str:
@@ -62,6 +68,15 @@ def _flatten(d, prefix=""):
             else:
                 out[p] = v
     return out
+
+
+def _at(d, path: str):
+    """The value at a dotted path of nested dicts (None where absent)."""
+    for k in path.split("."):
+        if not isinstance(d, dict):
+            return None
+        d = d.get(k)
+    return d
 
 
 @lru_cache(maxsize=1)
@@ -146,8 +161,21 @@ def differences(base: dict, variant: dict, lang: str = "fr") -> tuple[list[str],
     fb = _flatten({k: v for k, v in base.items() if k not in _SKIP and k != "works"})
     fv = _flatten({k: v for k, v in variant.items() if k not in _SKIP and k != "works"})
     desc = _descriptions()
+    # a named block switched on or off (e.g. the ANRU rent reduction) is one sentence, not one per
+    # default sub-field; sub-fields with their own words are still listed when set
+    toggled = []
+    for path in FIELD_WORDS:
+        a, b = _at(base, path), _at(variant, path)
+        if (a is None) != (b is None) and isinstance(a if a is not None else b, dict):
+            toggled.append(path)
+            on, off = ("activée", "aucune") if lang == "fr" else ("on", "none")
+            what = FIELD_WORDS[path][0 if lang == "fr" else 1]
+            va, vb = (off, on) if a is None else (on, off)
+            sentences.append(f"{what} : {va} → {vb}" if lang == "fr" else f"{what}: {va} → {vb}")
     for path in sorted(set(fb) | set(fv)):
         if path.startswith("territory."):
+            continue
+        if any(path.startswith(t + ".") for t in toggled) and path not in FIELD_WORDS:
             continue
         a, b = fb.get(path), fv.get(path)
         if a == b:
