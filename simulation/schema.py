@@ -632,8 +632,8 @@ class RentsSpec(Strict):
         0.75, ge=0.3, le=1.5, description="tax reference income (revenu fiscal de référence) / model "
         "income: ceilings and SLS are tested on year N-2's tax income, which excludes housing and "
         "family benefits, RSA and the activity bonus and deducts 10 % of wages (assumption, "
-        "calibrated so that ~61 % of tenants are under 60 % of the ceilings and ~3 % pay the SLS: "
-        "USH 2021)")
+        "targets: 61 % of tenants under 60 % of the ceilings and 3 % paying the SLS, USH 2021; the "
+        "default gives 59 % and 1.4 % on the stylised town)")
     apl: AplSpec = AplSpec()
     surcharge: SurchargeSpec = SurchargeSpec()
     rls: RlsSpec = RlsSpec()
