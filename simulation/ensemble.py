@@ -15,8 +15,11 @@ import hashlib
 import json
 import os
 import shutil
+import signal
+import threading
 import time
 import traceback
+import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
@@ -204,11 +207,26 @@ def _run_dask(todo, root, workers, scheduler, runner, record, advance) -> None:
 
     for name in ("distributed", "distributed.worker", "distributed.scheduler", "distributed.nanny"):
         logging.getLogger(name).setLevel(logging.ERROR)
+    # a Ctrl-C during one of distributed's blocking calls makes its event loop log a NameError
+    # from its own cancel callback (distributed's bug, harmless): keep the user's one line clean
+    logging.getLogger("tornado.application").setLevel(logging.CRITICAL)
+    # the scheduler's HTTP server falls back to a free port when another cluster holds 8787
+    warnings.filterwarnings("ignore", message="Port .* is already in use", category=UserWarning)
     cluster = None
     if scheduler is None:
         n = workers or os.cpu_count() or 1
-        cluster = LocalCluster(n_workers=min(n, len(todo)), threads_per_worker=1, processes=True,
-                               dashboard_address=None, silence_logs=logging.ERROR)
+        # Ctrl-C reaches every process of the terminal's group: the worker processes start with
+        # SIGINT ignored (a disposition children inherit), so only this process reacts, stops the
+        # cluster and prints one line, instead of each worker printing a traceback.
+        main_thread = threading.current_thread() is threading.main_thread()
+        previous = signal.signal(signal.SIGINT, signal.SIG_IGN) if main_thread else None
+        try:
+            cluster = LocalCluster(n_workers=min(n, len(todo)), threads_per_worker=1,
+                                   processes=True, dashboard_address=None,
+                                   silence_logs=logging.ERROR)
+        finally:
+            if main_thread:
+                signal.signal(signal.SIGINT, previous)
         client = Client(cluster)
     else:
         client = Client(scheduler, timeout="20s")
