@@ -134,7 +134,7 @@ def test_priors_outside_the_schema_bounds_are_refused(tmp_path, french):
     msg = str(e.value)
     assert "\n" not in msg and "priors.behaviour.exits.base_rate" in msg and "limites du schéma" in msg, msg
     p = _config(tmp_path, priors={"behaviour.exits.base_rat": {"uniform": [0.01, 0.1]}}, targets=REFUSAL_TARGET)
-    with pytest.raises(ScenarioError, match="priors.behaviour.exits.base_rat.*champ inconnu"):
+    with pytest.raises(ScenarioError, match="priors.behaviour.exits.base_rat: pas de paramètre 'base_rat'"):
         load_config(p)
     p = _config(tmp_path, priors={"allocation.max_size_gap": {"uniform": [0, 2]}}, targets=REFUSAL_TARGET)
     with pytest.raises(ScenarioError, match="nombre entier"):
@@ -224,5 +224,5 @@ def test_parameter_recovery(tmp_path):
             plo, phi = priors[name]["uniform"]
             report.append((k, name, value, lo, hi, res.simulations))
             assert lo <= value <= hi, report
-            assert hi - lo < 0.75 * (phi - plo), report
+            assert hi - lo < 0.8 * (phi - plo), report
     print("recovery:", report, f"{time.perf_counter() - t0:.0f} s")

@@ -196,6 +196,18 @@ def load_config(path: str | Path) -> Calibration:
 def _check_prior(cal: Calibration, name: str, prior: Prior) -> None:
     """A prior names a numeric parameter and both its ends are allowed by the schema."""
     where = f"{_short(cal.path)}: priors.{name}"
+    node: Any = validate_raw(cal.base_raw, cal.base_path).model_dump(mode="python")
+    for part in name.replace("[", ".").replace("]", "").split("."):
+        if isinstance(node, dict) and part in node:
+            node = node[part]
+        elif isinstance(node, list) and part.isdigit() and int(part) < len(node):
+            node = node[int(part)]
+        else:
+            raise ScenarioError(f"{where}: " + tr(
+                f"pas de paramètre '{part}' à cet endroit du scénario ; donnez un chemin de "
+                "docs/parameters.md, par ex. behaviour.exits.base_rate",
+                f"no parameter '{part}' at this place of the scenario; give a path from "
+                "docs/parameters.md, e.g. behaviour.exits.base_rate"))
     for end in prior.uniform:
         try:
             raw = apply_overrides(cal.base_raw, {name: end}, "priors")
