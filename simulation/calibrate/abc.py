@@ -518,12 +518,13 @@ def _last_epsilon(history) -> float:
 
 # ------------------------------------------------------------------------------------ outputs
 def _posterior(history, cal: Calibration) -> pd.DataFrame:
-    """The last generation: one row per particle, its parameters, weight and distance."""
-    df, w = history.get_distribution(m=0, t=history.max_t)
-    df = df[cal.names].reset_index(drop=True)
+    """The last generation: one row per particle, its parameters, normalised weight and distance
+    (read from one list of particles, so each row's values belong together)."""
     pop = history.get_population(t=history.max_t)
-    df["weight"] = np.asarray(w, float) / np.sum(w)
-    df["distance"] = [p.distance for p in pop.particles][:len(df)] if len(pop.particles) == len(df) else np.nan
+    rows = [{**{k: float(p.parameter[k]) for k in cal.names}, "weight": float(p.weight),
+             "distance": float(p.distance)} for p in pop.particles]
+    df = pd.DataFrame(rows, columns=[*cal.names, "weight", "distance"])
+    df["weight"] = df["weight"] / df["weight"].sum()
     return df
 
 
