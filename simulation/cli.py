@@ -484,7 +484,8 @@ def _calibrate(config: str, workers: int | None, scheduler: str | None, out: str
         from rich.markup import escape
         t = Table(title=escape(tr("Ajustement : observé et prédictive a posteriori (médiane [bande à 90 %])",
                                   "Fit: observed and posterior predictive (median [90 % band])")))
-        for col in (tr("statistique", "statistic"), tr("rôle", "role"), tr("observé (± écart-type)", "observed (± sd)"),
+        t.add_column(tr("statistique", "statistic"), no_wrap=True)      # names are read whole
+        for col in (tr("rôle", "role"), tr("observé (± écart-type)", "observed (± sd)"),
                     tr("prédit", "predicted"), tr("dans la bande", "in band")):
             t.add_column(col)
         for row in fit_rows(res.fit):

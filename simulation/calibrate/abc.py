@@ -722,8 +722,10 @@ def fit_rows(fit: pd.DataFrame, lang: str | None = None) -> list[list[str]]:
 
         def f(v):
             return pct(v, 1, lang) if share else num(v, 2, lang)
+
+        sd = f"{num(100 * r['sd'], 1, lang)} pt" if share else num(r["sd"], 2, lang)
         role = tr("ajustée", "fitted", lang) if r["role"] == "fit" else tr("hors ajustement", "held out", lang)
-        rows.append([r["statistic"], role, f"{f(r['observed'])} (± {f(r['sd'])})",
+        rows.append([r["statistic"], role, f"{f(r['observed'])} (± {sd})",
                      f"{f(r['predictive_median'])} [{f(r['predictive_q05'])} ; {f(r['predictive_q95'])}]",
                      tr("oui", "yes", lang) if r["observed_in_band"] else tr("non", "no", lang)])
     return rows
