@@ -1,0 +1,1 @@
+"""Calibration and sensitivity analysis of the model's parameters (issue #14)."""
