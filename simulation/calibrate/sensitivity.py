@@ -36,7 +36,7 @@ import numpy as np
 import pandas as pd
 from pydantic import BaseModel, Field, ValidationError
 
-from ..fmt import num, tr
+from ..fmt import num, pct, tr
 from ..schema import Strict
 
 MARKER = "sensitivity.json"         # marks an output folder as a sensitivity analysis (resumable)
@@ -464,10 +464,26 @@ def model_outputs(cfg: Config, specs, root: Path) -> tuple[np.ndarray, pd.DataFr
 
 
 # -------------------------------------------------------------------------------------- analysis
-def analyse(cfg: Config, X: np.ndarray, Y: np.ndarray) -> pd.DataFrame:
-    """The indices per output x parameter, ranked within each output (rank 1 = most influential).
-    Morris: mu_star, mu_star_conf, mu, sigma; Sobol: S1, S1_conf, ST, ST_conf. An output with
-    missing values at some point gets NaN indices (it is named in the table, not dropped)."""
+def seed_noise(cfg: Config, raw: pd.DataFrame | None) -> dict[str, float]:
+    """Per output, the standard deviation of a point's mean over seeds that is seed noise alone
+    (pooled within-point spread / sqrt(seeds)); NaN with one seed."""
+    if raw is None or len(cfg.seeds) < 2:
+        return {o: float("nan") for o in cfg.outputs}
+    var = raw.groupby("point")[cfg.outputs].var(ddof=1).mean()
+    return {o: float(np.sqrt(var[o] / len(cfg.seeds))) for o in cfg.outputs}
+
+
+def analyse(cfg: Config, X: np.ndarray, Y: np.ndarray, raw: pd.DataFrame | None = None) -> pd.DataFrame:
+    """The indices per output x parameter, ranked within each output and kind (rank 1 = most
+    influential). Morris: mu_star, mu_star_conf, mu, sigma; Sobol: S1, S1_conf, ST, ST_conf. An
+    output with missing values at some point gets NaN indices (it is named, not dropped).
+
+    With several seeds, two noise columns say what seed noise alone would give: `noise_var_share`,
+    the share of the output's variance over the design that is seed noise, and for Morris
+    `mu_star_noise`, the μ* of a parameter that changes nothing but the random path (the mean
+    absolute difference of two noisy point means over one grid step): a μ* near it is noise."""
+    noise = seed_noise(cfg, raw)
+    step = cfg.levels / (2 * (cfg.levels - 1))          # SALib's Morris grid step, in unit range
     rows = []
     for j, o in enumerate(cfg.outputs):
         y = Y[:, j]
@@ -488,6 +504,10 @@ def analyse(cfg: Config, X: np.ndarray, Y: np.ndarray) -> pd.DataFrame:
             r = {"output": o, "parameter": p.field, "label": p.label, "kind": p.kind}
             for k in keys:
                 r[k] = float(np.asarray(res[k])[i]) if res is not None else float("nan")
+            if cfg.method == "morris":
+                r["mu_star_noise"] = 2 / math.sqrt(math.pi) * noise[o] / step
+            var = float(np.var(y, ddof=1)) if ok and len(y) > 1 else float("nan")
+            r["noise_var_share"] = noise[o] ** 2 / var if var > 0 else float("nan")
             rows.append(r)
     df = pd.DataFrame(rows)
     key = "mu_star" if cfg.method == "morris" else "ST"
@@ -603,7 +623,7 @@ def run_sensitivity(cfg: Config, out: Path | None = None, workers: int | None = 
     results = out / "results"
     if not res.failures:
         Y, raw = model_outputs(cfg, specs, out)
-        table = analyse(cfg, X, Y)
+        table = analyse(cfg, X, Y, raw)
         with publish_dir(results, force=True) as rd:
             write_results(cfg, X, Y, raw, table, rd.tmp, lang)
     return SensitivityResult(out, results, table, len(specs), res.ran, res.reused, res.seconds,
@@ -651,3 +671,14 @@ def print_table(console, cfg: Config, table: pd.DataFrame, lang: str) -> None:
                          num(r["ST_conf"], 3, lang)]
             t.add_row(str(r["rank"]), str(r["label"]), kind_word[r["kind"]], *cells)
         console.print(t)
+        if len(sub) and np.isfinite(sub["noise_var_share"].iloc[0]):
+            share = pct(sub["noise_var_share"].iloc[0], 0, lang)
+            if cfg.method == "morris":
+                floor = num(sub["mu_star_noise"].iloc[0], 4, lang)
+                console.print(tr(f"Bruit des graines : μ* ≈ {floor} pour un paramètre qui ne ferait que changer "
+                                 f"le tirage ; {share} de la variance entre points", f"Seed noise: μ* ≈ {floor} "
+                                 f"for a parameter that only changed the random path; {share} of the variance "
+                                 "across points", lang), highlight=False)
+            else:
+                console.print(tr(f"Bruit des graines : {share} de la variance entre points",
+                                 f"Seed noise: {share} of the variance across points", lang), highlight=False)
