@@ -89,6 +89,11 @@ def test_bad_parameters_are_refused(tmp_path, param, words):
         S.load_config(cfg)
 
 
+def test_missing_config_is_one_line(tmp_path):
+    with pytest.raises(S.SensitivityError, match="config file not found"):
+        S.load_config(tmp_path / "nope.yaml")
+
+
 def test_levers_and_assumptions_kept_apart_unless_asked(tmp_path):
     lever = {"field": "rehousing.target_outside_qpv", "low": 0.2, "high": 0.6, "kind": "lever"}
     with pytest.raises(S.SensitivityError, match="mix_kinds: true"):
@@ -133,6 +138,11 @@ def test_analytic_morris_and_sobol_find_the_known_indices(tmp_path):
             assert t.loc[(o, p.field), "ST"] == pytest.approx(w * w / total, abs=0.02)
             assert t.loc[(o, p.field), "S1"] == pytest.approx(w * w / total, abs=0.02)
     assert (tmp_path / "s" / "results" / "sobol.png").is_file()
+
+    cfg = _analytic_config(tmp_path, method="sobol", sobol={"n": 32, "second_order": True})
+    res = S.run_sensitivity(cfg, tmp_path / "s2", workers=1, runner=S.analytic_runner(cfg, WEIGHTS))
+    s2 = pd.read_csv(res.results / "indices_second_order.plain.csv")
+    assert len(s2) == 2 * 3 and s2["S2"].abs().max() < 0.15         # additive: no interaction (± estimator noise)
 
 
 def test_same_config_same_table_with_one_or_two_workers(tmp_path):

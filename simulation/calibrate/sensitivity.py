@@ -190,6 +190,11 @@ def load_config(path: str | Path) -> Config:
                             load_scenario)
 
     path = Path(path)
+    if not path.is_file():
+        raise SensitivityError(f"{path}: " + tr(
+            "fichier de configuration introuvable ; vérifiez le chemin (exemple fourni : "
+            "calibration/france_sensitivity.yaml)",
+            "config file not found; check the path (shipped example: calibration/france_sensitivity.yaml)"))
     try:
         raw = _read_yaml(path, "sensitivity")
     except ScenarioError as e:
@@ -484,7 +489,7 @@ def analyse(cfg: Config, X: np.ndarray, Y: np.ndarray, raw: pd.DataFrame | None 
     absolute difference of two noisy point means over one grid step): a μ* near it is noise."""
     noise = seed_noise(cfg, raw)
     step = cfg.levels / (2 * (cfg.levels - 1))          # SALib's Morris grid step, in unit range
-    rows = []
+    rows, pairs = [], []
     for j, o in enumerate(cfg.outputs):
         y = Y[:, j]
         ok = bool(np.all(np.isfinite(y)))
@@ -509,6 +514,14 @@ def analyse(cfg: Config, X: np.ndarray, Y: np.ndarray, raw: pd.DataFrame | None 
             var = float(np.var(y, ddof=1)) if ok and len(y) > 1 else float("nan")
             r["noise_var_share"] = noise[o] ** 2 / var if var > 0 else float("nan")
             rows.append(r)
+        if cfg.method == "sobol" and cfg.second_order:
+            k = len(cfg.parameters)
+            for a in range(k):
+                for b in range(a + 1, k):
+                    pairs.append({"output": o, "parameter_a": cfg.parameters[a].field,
+                                  "parameter_b": cfg.parameters[b].field,
+                                  "S2": float(res["S2"][a, b]) if res is not None else float("nan"),
+                                  "S2_conf": float(res["S2_conf"][a, b]) if res is not None else float("nan")})
     df = pd.DataFrame(rows)
     key = "mu_star" if cfg.method == "morris" else "ST"
     df["rank"] = (df.groupby(["output", "kind"])[key].rank(ascending=False, method="first")
@@ -517,7 +530,10 @@ def analyse(cfg: Config, X: np.ndarray, Y: np.ndarray, raw: pd.DataFrame | None 
     df = df.assign(_o=df["output"].map(order), _k=df["kind"].map({"assumption": 0, "lever": 1}),
                    _v=-df[key].fillna(-np.inf))
     df = df.sort_values(["_o", "_k", "_v", "parameter"], kind="mergesort").drop(columns=["_o", "_k", "_v"])
-    return df.reset_index(drop=True)
+    df = df.reset_index(drop=True)
+    if pairs:
+        df.attrs["second_order"] = pd.DataFrame(pairs)     # Sobol S2 per pair of parameters
+    return df
 
 
 # ---------------------------------------------------------------------------------------- writing
@@ -534,6 +550,8 @@ def write_results(cfg: Config, X: np.ndarray, Y: np.ndarray, raw: pd.DataFrame, 
     from .sensitivity_plots import plot_morris, plot_sobol
 
     _csv(table, folder / "indices.csv")
+    if "second_order" in table.attrs:
+        _csv(table.attrs["second_order"], folder / "indices_second_order.csv")
     design = pd.DataFrame(X, columns=[p.field for p in cfg.parameters])
     design.insert(0, "point", range(len(X)))
     applied = pd.DataFrame([applied_values(cfg, x) for x in X],
