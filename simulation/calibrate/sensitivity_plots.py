@@ -47,11 +47,13 @@ def _grid(n: int):
     return fig, list(axes.flat[:n])
 
 
-def _fmt_axis(ax, lang):
+def _fmt_axis(ax, lang, y: bool = True):
+    """Numbers of the axes in the language's form (the y axis only if it holds numbers)."""
     from matplotlib.ticker import FuncFormatter
     f = FuncFormatter(lambda v, _: num(v, 3, lang).rstrip("0").rstrip(",.") or "0")
     ax.xaxis.set_major_formatter(f)
-    ax.yaxis.set_major_formatter(f)
+    if y:
+        ax.yaxis.set_major_formatter(f)
 
 
 def _legend(fig, table: pd.DataFrame, lang: str) -> None:
@@ -122,7 +124,7 @@ def plot_sobol(table: pd.DataFrame, labels: dict, path: Path, lang: str, conf: f
         ax.axvline(0, color="#555555", lw=0.8)
         ax.set_title(labels[o], fontsize=10)
         ax.set_xlabel(tr("indice de Sobol (S1 clair, ST foncé)", "Sobol index (S1 light, ST dark)", lang))
-        _fmt_axis(ax, lang)
+        _fmt_axis(ax, lang, y=False)
         ax.grid(axis="x", alpha=0.3)
     fig.suptitle(tr(f"Indices de Sobol (barres : IC à {num(100 * conf, 0, lang)} %)",
                     f"Sobol indices (bars: {num(100 * conf, 0, lang)}% CI)", lang))
