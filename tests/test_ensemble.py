@@ -97,6 +97,29 @@ def test_failing_run_is_reported_and_others_finish(tmp_path, workers):
     assert "boom in a worker" in html and "graine 2" in html
 
 
+def _how_started(spec, root):
+    """A runner that only says how its worker process was started (its command line)."""
+    with open("/proc/self/cmdline", "rb") as fh:
+        return {"key": spec.key, "cmdline": fh.read().replace(b"\0", b" ").decode()}
+
+
+@pytest.mark.skipif(not Path("/proc/self/cmdline").exists(), reason="needs Linux /proc")
+def test_local_cluster_workers_are_spawned_not_forked(tmp_path):
+    """Even where fork is the configured default (Dask's setting, or multiprocessing's on Linux),
+    the local cluster starts its workers with spawn: fork() of this multi-threaded process could hang."""
+    import cloudpickle
+    import dask
+    import multiprocessing
+
+    cloudpickle.register_pickle_by_value(sys.modules[__name__])
+    assert multiprocessing.get_context().get_start_method() in ("fork", "forkserver", "spawn")
+    with dask.config.set({"distributed.worker.multiprocessing-method": "fork"}):
+        res = run_ensemble(_specs(seeds=(1,)), tmp_path, workers=2, runner=_how_started)
+    assert not res.failures and len(res.results) == 2
+    for r in res.results.values():      # a spawned process runs multiprocessing's spawn_main
+        assert "spawn_main" in r["cmdline"], r["cmdline"]
+
+
 @pytest.fixture(scope="module")
 def ensemble(tmp_path_factory):
     """Baseline and the combined renewal strategy, 3 seeds, 6 years (year 5 is a horizon)."""
