@@ -7,6 +7,7 @@ fixtures in their own files.
 
 from __future__ import annotations
 
+import resource
 from pathlib import Path
 
 import pytest
@@ -47,3 +48,11 @@ def run_model(years: int, seed: int | None = None, overrides: dict | None = None
 def tiny_model() -> HousingModel:
     """A fresh month-0 baseline model each test may mutate at will."""
     return make_model(years=1)
+
+
+def children_cpu() -> float:
+    """CPU seconds used so far by this process's finished child processes. Tests that a command
+    fails fast or starts fast compare this before and after it: unlike wall time, it does not grow
+    when the machine is loaded by other work (a 2-core CI box running the suite on both cores)."""
+    r = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return r.ru_utime + r.ru_stime
