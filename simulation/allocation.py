@@ -435,7 +435,7 @@ class Allocator:
                        burden, in_qpv, nb, res) -> None:
         L = self.alloc_log
         m = self.model
-        dalo = bool(population.dalo_recognised(m, np.array([h]))[0])
+        dalo = population.dalo_recognised_one(m, h)
         overdue = dalo and m.month > int(m.households.dalo_deadline[h])
         for name, v in (("month", m.month), ("dwelling", d), ("residence", res),
                         ("neighbourhood", nb), ("in_qpv", bool(in_qpv)), ("household", h),

@@ -102,10 +102,15 @@ def reference_income(model, h: np.ndarray) -> np.ndarray:
     two Januaries ago, or, for households not yet seen then, the current income taken back by
     the years of income growth; times `reference_income_ratio`."""
     hh = model.households
-    g = 1.0 + economy.rate(model.sc, "income")
-    n2, n1 = hh.income_n2[h], hh.income_n1[h]
-    inc = np.where(np.isnan(n2), np.where(np.isnan(n1), hh.income[h] / g ** 2, n1 / g), n2)
-    return inc * model.sc.rents.reference_income_ratio
+    inc = hh.income_n2[h]                     # most households: seen two Januaries ago
+    miss = np.flatnonzero(np.isnan(inc))
+    if miss.size:                             # the fallbacks only for the few newcomers
+        g = 1.0 + economy.rate(model.sc, "income")
+        hm = np.asarray(h)[miss]
+        n1 = hh.income_n1[hm]
+        inc[miss] = np.where(np.isnan(n1), hh.income[hm] / g ** 2, n1 / g)
+    inc *= model.sc.rents.reference_income_ratio
+    return inc
 
 
 def household_ceiling(model, h: np.ndarray, financing: np.ndarray) -> np.ndarray:
@@ -298,11 +303,15 @@ def step(model) -> None:
     if s.enabled and not s.exempt_zone and occ.size:
         # only tenants at or over the threshold can owe anything (the SLS is 0 below it): the
         # schedule runs on those few, the same arithmetic as on all
-        cat, fin = category(model, t), dw.financing[occ]
-        due = np.flatnonzero(ref / ceiling(model, cat, fin) >= s.threshold)
+        # first against the lowest ceiling of the financing (category 1; ceilings grow with the
+        # category, so whoever is under the threshold there is under it for any category)
+        fin = dw.financing[occ]
+        near = np.flatnonzero(ref / (model.ceiling_table[fin, 0] * model.ceiling_growth) >= s.threshold)
+        cat = category(model, t[near])
+        due = near[ref[near] / ceiling(model, cat, fin[near]) >= s.threshold]
         od = occ[due]
         rent = dw.rent_m2[od] * dw.surface[od] - dw.reduction[od]
-        model.sls[od] = surcharge(model, ref[due], cat[due], fin[due], dw.surface[od],
+        model.sls[od] = surcharge(model, ref[due], category(model, t[due]), fin[due], dw.surface[od],
                                   model.territory.nb_qpv[dw.nbhd[od]], rent=rent, social=dw.social[od])
     model.rls[occ] = rls_amount(model, t, occ, ref)
 
