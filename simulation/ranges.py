@@ -12,11 +12,13 @@ from __future__ import annotations
 from pydantic import BaseModel
 
 from .checks import check
+from .fmt import tr
 from .schema import DemolitionSpec, Dated, date_to_month
 
 
 def _fmt(v: float) -> str:
-    return f"{v:g}"
+    """A value as the user wrote it, with a decimal comma in French."""
+    return tr(f"{v:g}".replace(".", ","), f"{v:g}")
 
 
 def _extra_range(info) -> tuple | None:
@@ -55,8 +57,15 @@ def _outside(v, rng) -> bool:
 def _say(rng) -> str:
     lo, hi = rng
     if lo is not None and hi is not None:
-        return f"{_fmt(lo)} to {_fmt(hi)}"
-    return f"at least {_fmt(lo)}" if lo is not None else f"at most {_fmt(hi)}"
+        return tr(f"de {_fmt(lo)} à {_fmt(hi)}", f"{_fmt(lo)} to {_fmt(hi)}")
+    if lo is not None:
+        return tr(f"au moins {_fmt(lo)}", f"at least {_fmt(lo)}")
+    return tr(f"au plus {_fmt(hi)}", f"at most {_fmt(hi)}")
+
+
+def _unusual(where: str, v, rng) -> str:
+    return tr(f"{where} = {_fmt(v)} sort de l'intervalle usuel ({_say(rng)}) ; vérifiez la valeur",
+              f"{where} = {_fmt(v)} is outside the usual range ({_say(rng)}); check the value")
 
 
 def _walk(model: BaseModel, path: str, out: list[str]) -> None:
@@ -71,15 +80,13 @@ def _walk(model: BaseModel, path: str, out: list[str]) -> None:
                 if isinstance(x, BaseModel):
                     _walk(x, f"{where}[{i}]", out)
                 elif rng and _outside(x, rng):
-                    out.append(f"{where}[{i}] = {_fmt(x)} is outside the usual range ({_say(rng)}); "
-                               "check the value")
+                    out.append(_unusual(f"{where}[{i}]", x, rng))
         elif isinstance(v, dict):
             for k, x in v.items():
                 if rng and _outside(x, rng):
-                    out.append(f"{where}.{k} = {_fmt(x)} is outside the usual range ({_say(rng)}); "
-                               "check the value")
+                    out.append(_unusual(f"{where}.{k}", x, rng))
         elif rng and _outside(v, rng):
-            out.append(f"{where} = {_fmt(v)} is outside the usual range ({_say(rng)}); check the value")
+            out.append(_unusual(where, v, rng))
 
 
 @check
@@ -97,8 +104,11 @@ def ceilings_increase(sc) -> list[str]:
     for name in ("ceilings_plus", "ceilings_plai"):
         c = getattr(sc.rents, name)
         if c and any(b < a for a, b in zip(c, c[1:])):
-            out.append(f"rents.{name}: the ceilings decrease with household category; write them "
-                       "for categories 1 to 6 in increasing order")
+            out.append(f"rents.{name}: " + tr(
+                "les plafonds baissent d'une catégorie de ménage à la suivante ; écrivez-les pour les "
+                "catégories 1 à 6 dans l'ordre croissant",
+                "the ceilings decrease with household category; write them for categories 1 to 6 in "
+                "increasing order"))
     return out
 
 
@@ -123,9 +133,14 @@ def dates_before_start(sc) -> list[str]:
     out: list[str] = []
     for i, w in enumerate(sc.works):
         if isinstance(w, DemolitionSpec) and date_to_month(w.announce, y0) < 1:
-            out.append(f"works[{i}] (demolition): announced {w.announce}, before the start of the run; "
-                       f"tenants are flagged in month 1 ({y0}-01)")
+            out.append(f"works[{i}] (demolition): " + tr(
+                f"annoncée en {w.announce}, avant le début de la simulation ; les locataires sont signalés "
+                f"au premier mois ({y0}-01)",
+                f"announced {w.announce}, before the start of the run; tenants are flagged in month 1 "
+                f"({y0}-01)"))
     for path, lev in _levers(sc):
         if lev.end is not None and date_to_month(lev.end, y0) < 1:
-            out.append(f"{path}: ends {lev.end}, before the start of the run ({y0}-01); it never applies")
+            out.append(f"{path}: " + tr(
+                f"finit en {lev.end}, avant le début de la simulation ({y0}-01) ; il ne s'applique jamais",
+                f"ends {lev.end}, before the start of the run ({y0}-01); it never applies"))
     return out

@@ -25,6 +25,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterable, Iterator
 
+from .fmt import tr
+
 __all__ = ["OutputError", "RunDir", "printable", "check_target", "publish_dir", "publish_file", "PARTIAL"]
 
 PARTIAL = ".partial-"      # marks temporary folders: ".<name>.partial-<random>"
@@ -44,7 +46,9 @@ def printable(text: str, limit: int = 80) -> str:
 
 def _os_reason(e: OSError) -> str:
     if e.errno == errno.ENAMETOOLONG:
-        return "a name in this path is too long for the file system (keep each name under 255 bytes)"
+        return tr("un nom de ce chemin est trop long pour le système de fichiers (moins de 255 octets "
+                  "par nom)",
+                  "a name in this path is too long for the file system (keep each name under 255 bytes)")
     return e.strerror or str(e)
 
 
@@ -74,19 +78,26 @@ def check_target(out: str | Path, force: bool = False, inputs: Iterable[str | Pa
     try:
         res = path.resolve()
         if path.exists() and not path.is_dir():
-            raise OutputError(f"--out {shown}: exists and is not a folder; choose a folder name")
+            raise OutputError(f"--out {shown}: " + tr("existe et n'est pas un dossier ; choisissez un nom de dossier",
+                                                       "exists and is not a folder; choose a folder name"))
         if _contains(res, Path.cwd().resolve()):
-            raise OutputError(f"--out {shown}: is the current folder or one of its parents; "
-                              "give a new folder name")
+            raise OutputError(f"--out {shown}: " + tr(
+                "est le dossier courant ou l'un de ses parents ; donnez un nouveau nom de dossier",
+                "is the current folder or one of its parents; give a new folder name"))
         for f in inputs:
             if f is not None and _contains(res, Path(f).resolve()):
-                raise OutputError(f"--out {shown}: holds the input file {Path(f).name}; "
-                                  "give another folder so it is not replaced")
+                raise OutputError(f"--out {shown}: " + tr(
+                    f"contient le fichier d'entrée {Path(f).name} ; donnez un autre dossier pour ne pas "
+                    "le remplacer",
+                    f"holds the input file {Path(f).name}; give another folder so it is not replaced"))
         if path.is_dir() and any(path.iterdir()) and not force:
-            raise OutputError(f"--out {shown}: folder exists and is not empty; give a new folder "
-                              "or add --force to replace it")
+            raise OutputError(f"--out {shown}: " + tr(
+                "le dossier existe et n'est pas vide ; donnez un nouveau dossier ou ajoutez --force "
+                "pour le remplacer",
+                "folder exists and is not empty; give a new folder or add --force to replace it"))
         if len(os.fsencode(res.name)) > 200:
-            raise OutputError(f"--out {shown}: folder name too long (keep it under 200 bytes)")
+            raise OutputError(f"--out {shown}: " + tr("nom de dossier trop long (moins de 200 octets)",
+                                                       "folder name too long (keep it under 200 bytes)"))
     except OSError as e:
         raise OutputError(f"--out {shown}: {_os_reason(e)}") from None
     return path
@@ -114,8 +125,9 @@ def _reserve(target: Path, unique: bool) -> tuple[Path, Path]:
             tmp.rmdir()
             continue
         return cand, tmp
-    raise OutputError(f"{printable(str(target))}: no free folder name after {_MAX_TRIES} tries; "
-                      "clean the folder")
+    raise OutputError(f"{printable(str(target))}: " + tr(
+        f"aucun nom de dossier libre après {_MAX_TRIES} essais ; faites le ménage dans le dossier",
+        f"no free folder name after {_MAX_TRIES} tries; clean the folder"))
 
 
 @dataclass(frozen=True)
@@ -138,8 +150,8 @@ def publish_dir(target: str | Path, force: bool = False, unique: bool = False) -
     try:
         final, tmp = _reserve(target, unique)
     except OSError as e:
-        raise OutputError(f"cannot write to output folder {printable(str(target))}: "
-                          f"{_os_reason(e)}") from None
+        raise OutputError(tr("impossible d'écrire dans le dossier de sortie", "cannot write to output folder")
+                          + f" {printable(str(target))}: {_os_reason(e)}") from None
     try:
         yield RunDir(tmp, final)
         _fsync_tree(tmp)
@@ -163,14 +175,16 @@ def _fsync_tree(folder: Path) -> None:
 def _swap_in(tmp: Path, final: Path, force: bool) -> None:
     if final.is_dir():
         if any(final.iterdir()) and not force:
-            raise OutputError(f"--out {printable(str(final))}: another run wrote this folder meanwhile; "
-                              "give a new folder or add --force")
+            raise OutputError(f"--out {printable(str(final))}: " + tr(
+                "une autre simulation a écrit ce dossier entre-temps ; donnez un nouveau dossier ou "
+                "ajoutez --force",
+                "another run wrote this folder meanwhile; give a new folder or add --force"))
         old = Path(tempfile.mkdtemp(prefix=f".{final.name[:100]}.old-", dir=final.parent))
         os.rename(final, old / "x")          # final is absent from here ...
         os.rename(tmp, final)                # ... to here: never a mix
         shutil.rmtree(old, ignore_errors=True)
     elif final.exists():
-        raise OutputError(f"--out {printable(str(final))}: exists and is not a folder")
+        raise OutputError(f"--out {printable(str(final))}: " + tr("existe et n'est pas un dossier", "exists and is not a folder"))
     else:
         os.rename(tmp, final)
     _fsync_dir(final.parent)

@@ -9,7 +9,7 @@ from typing import Any
 import yaml
 from pydantic import BaseModel, ValidationError
 
-from .fmt import tr
+from .fmt import num, tr
 from .schema import Scenario, ScoringGrid
 
 def _scenario_dir() -> Path:
@@ -57,9 +57,12 @@ def _is_file(path: Path) -> bool:
     try:
         return path.is_file()
     except (OSError, ValueError) as e:
-        reason = "name too long for the file system" if getattr(e, "errno", None) == 36 else \
-            (getattr(e, "strerror", None) or "not a valid file name")
-        raise ScenarioError(f"{_short(path)}: {reason}; give a shorter or valid path") from None
+        if getattr(e, "errno", None) == 36:
+            reason = tr("nom trop long pour le système de fichiers", "name too long for the file system")
+        else:
+            reason = getattr(e, "strerror", None) or tr("nom de fichier invalide", "not a valid file name")
+        raise ScenarioError(f"{_short(path)}: {reason}; " + tr("donnez un chemin plus court ou valide",
+                                                               "give a shorter or valid path")) from None
 
 
 def _short(path, limit: int = 160) -> str:
@@ -76,51 +79,73 @@ def _depth_ok(data, path: Path) -> None:
         node, depth = stack.pop()
         seen += 1
         if seen > MAX_NODES:
-            raise ScenarioError(f"{_short(path)}: more than {MAX_NODES:,} values (through YAML aliases?); "
-                                "a scenario needs far fewer; write it out plainly")
+            raise ScenarioError(f"{_short(path)}: " + tr(
+                f"plus de {num(MAX_NODES)} valeurs (par des alias YAML ?) ; un scénario en a bien moins ; "
+                "écrivez-le en clair",
+                f"more than {MAX_NODES:,} values (through YAML aliases?); a scenario needs far fewer; "
+                "write it out plainly"))
         if isinstance(node, (dict, list)):
             if depth > MAX_DEPTH:
-                raise ScenarioError(f"{_short(path)}: nested more than {MAX_DEPTH} levels deep; a scenario "
-                                    "needs about 6; check the indentation")
+                raise ScenarioError(f"{_short(path)}: " + tr(
+                    f"plus de {MAX_DEPTH} niveaux d'imbrication ; un scénario en a environ 6 ; "
+                    "vérifiez l'indentation",
+                    f"nested more than {MAX_DEPTH} levels deep; a scenario needs about 6; "
+                    "check the indentation"))
             items = node.values() if isinstance(node, dict) else node
             stack.extend((x, depth + 1) for x in items)
 
 
+_WHAT_FR = {"scenario": "de scénario", "scoring grid": "de grille de cotation"}
+
+
 def _read_yaml(path: Path, what: str = "scenario") -> dict:
+    """The mapping of a YAML file, or a one-line ScenarioError saying what to fix."""
+    fr = _WHAT_FR.get(what, what)
     if path.suffix.lower() not in SUFFIXES:
-        raise ScenarioError(f"{_short(path)}: a {what} file must end in .yaml or .yml; "
-                            "other files are not read")
+        raise ScenarioError(f"{_short(path)}: " + tr(
+            f"un fichier {fr} se termine par .yaml ou .yml ; les autres fichiers ne sont pas lus",
+            f"a {what} file must end in .yaml or .yml; other files are not read"))
     if not _is_file(path):
-        raise ScenarioError(f"{_short(path)}: {what} file not found; check the path "
-                            f"(built-in scenarios are in {SCENARIO_DIR})")
+        raise ScenarioError(f"{_short(path)}: " + tr(
+            f"fichier {fr} introuvable ; vérifiez le chemin (scénarios intégrés : {SCENARIO_DIR})",
+            f"{what} file not found; check the path (built-in scenarios are in {SCENARIO_DIR})"))
     try:
         size = path.stat().st_size
         if size > MAX_FILE_BYTES:
-            raise ScenarioError(f"{_short(path)}: {size / 1e6:.1f} MB, more than the "
-                                f"{MAX_FILE_BYTES // 2**20} MB a {what} file may hold; "
-                                "is it the right file?")
+            raise ScenarioError(f"{_short(path)}: " + tr(
+                f"{num(size / 1e6, 1)} Mo, plus que les {MAX_FILE_BYTES // 2**20} Mo permis pour un "
+                f"fichier {fr} ; est-ce le bon fichier ?",
+                f"{size / 1e6:.1f} MB, more than the {MAX_FILE_BYTES // 2**20} MB a {what} file may "
+                "hold; is it the right file?"))
         with path.open("rb") as f:
             raw = f.read(MAX_FILE_BYTES + 1)
         data = yaml.safe_load(raw.decode("utf-8"))
     except OSError as e:
-        raise ScenarioError(f"{_short(path)}: cannot read the {what} file ({e.strerror or e})") from None
+        raise ScenarioError(f"{_short(path)}: " + tr(f"impossible de lire le fichier {fr} ({e.strerror or e})",
+                                                     f"cannot read the {what} file ({e.strerror or e})")) from None
     except RecursionError:
-        raise ScenarioError(f"{_short(path)}: nested too deeply; a scenario needs about 6 levels; "
-                            "check the indentation") from None
+        raise ScenarioError(f"{_short(path)}: " + tr(
+            "imbrication trop profonde ; un scénario a environ 6 niveaux ; vérifiez l'indentation",
+            "nested too deeply; a scenario needs about 6 levels; check the indentation")) from None
     except yaml.YAMLError as e:
         mark = getattr(e, "problem_mark", None)
-        where = f" line {mark.line + 1}, column {mark.column + 1}" if mark else ""
+        where = (tr(f" ligne {mark.line + 1}, colonne {mark.column + 1}",
+                    f" line {mark.line + 1}, column {mark.column + 1}") if mark else "")
         problem = getattr(e, "problem", None) or str(e).splitlines()[0]
         problem = _short(problem, 120)
-        raise ScenarioError(f"{_short(path)}:{where}: not valid YAML ({problem}); fix the indentation or "
-                            "quoting there") from None
+        raise ScenarioError(f"{_short(path)}:{where}: " + tr(
+            f"YAML invalide ({problem}) ; corrigez l'indentation ou les guillemets à cet endroit",
+            f"not valid YAML ({problem}); fix the indentation or quoting there")) from None
     except UnicodeDecodeError:
-        raise ScenarioError(f"{_short(path)}: not a UTF-8 text file; save it as UTF-8") from None
+        raise ScenarioError(f"{_short(path)}: " + tr(
+            "pas un fichier texte UTF-8 ; enregistrez-le en UTF-8",
+            "not a UTF-8 text file; save it as UTF-8")) from None
     if data is None:
         data = {}
     if not isinstance(data, dict):
-        raise ScenarioError(f"{_short(path)}: the top level must be a mapping of fields "
-                            "(name:, territory:, ...)")
+        raise ScenarioError(f"{_short(path)}: " + tr(
+            "le premier niveau doit être une liste de champs (name:, territory:, ...)",
+            "the top level must be a mapping of fields (name:, territory:, ...)"))
     _depth_ok(data, path)
     return data
 
@@ -130,19 +155,23 @@ def _looks_like(data: dict, model: type[BaseModel], path: Path, what: str) -> No
     a scenario or grid; otherwise it is refused without echoing any of its content."""
     allowed = set(model.model_fields) | ({"extends"} if model is Scenario else set())
     if any(not isinstance(k, str) or k not in allowed for k in data):
-        raise ScenarioError(f"{_short(path)}: is not a {what} file (its top-level fields are not "
-                            f"{what} fields); check the name given")
+        raise ScenarioError(f"{_short(path)}: " + tr(
+            f"n'est pas un fichier {_WHAT_FR.get(what, what)} (ses champs de premier niveau n'en sont "
+            "pas) ; vérifiez le nom donné",
+            f"is not a {what} file (its top-level fields are not {what} fields); check the name given"))
 
 
 def resolve_raw(path: Path, _chain: tuple[Path, ...] = ()) -> dict:
     """The raw mapping of a scenario after following its `extends:` chain."""
     path = path.resolve()
     if path in _chain:
-        raise ScenarioError(f"{_short(path)}: extends itself through "
-                            f"{_short(' -> '.join(p.name for p in _chain))}; remove the cycle")
+        cycle = _short(' -> '.join(p.name for p in _chain))
+        raise ScenarioError(f"{_short(path)}: " + tr(f"s'étend lui-même par {cycle} ; supprimez le cycle",
+                                                     f"extends itself through {cycle}; remove the cycle"))
     if len(_chain) >= MAX_EXTENDS:
-        raise ScenarioError(f"{_short(_chain[0])}: extends: chain longer than {MAX_EXTENDS} files; "
-                            "extend a scenario closer to the baseline")
+        raise ScenarioError(f"{_short(_chain[0])}: extends: " + tr(
+            f"chaîne de plus de {MAX_EXTENDS} fichiers ; partez d'un scénario plus proche du baseline",
+            f"chain longer than {MAX_EXTENDS} files; extend a scenario closer to the baseline"))
     data = _read_yaml(path)
     if _chain:
         _looks_like(data, Scenario, path, "scenario")
@@ -151,7 +180,9 @@ def resolve_raw(path: Path, _chain: tuple[Path, ...] = ()) -> dict:
     if parent is None:
         return data
     if not isinstance(parent, str) or not parent.strip():
-        raise ScenarioError(f"{_short(path)}: extends: must be a file name such as 'baseline.yaml'")
+        raise ScenarioError(f"{_short(path)}: extends: " + tr(
+            "doit être un nom de fichier, par exemple 'baseline.yaml'",
+            "must be a file name such as 'baseline.yaml'"))
     ppath = path.parent / parent
     if not _is_file(ppath):   # a built-in scenario, named with or without .yaml
         for cand in (SCENARIO_DIR / parent, builtin(parent)):
@@ -159,11 +190,13 @@ def resolve_raw(path: Path, _chain: tuple[Path, ...] = ()) -> dict:
                 ppath = cand
                 break
     if ppath.suffix.lower() not in SUFFIXES:
-        raise ScenarioError(f"{_short(path)}: extends: '{_short(parent, 80)}' is not a .yaml or .yml file; "
-                            "only scenario files can be extended")
+        raise ScenarioError(f"{_short(path)}: extends: '{_short(parent, 80)}' " + tr(
+            "n'est pas un fichier .yaml ou .yml ; seul un fichier de scénario peut être étendu",
+            "is not a .yaml or .yml file; only scenario files can be extended"))
     if not _is_file(ppath):
-        raise ScenarioError(f"{_short(path)}: extends: file '{_short(parent, 80)}' not found next to it "
-                            f"nor in {SCENARIO_DIR}")
+        raise ScenarioError(f"{_short(path)}: extends: " + tr(
+            f"fichier '{_short(parent, 80)}' introuvable à côté de ce fichier ni dans {SCENARIO_DIR}",
+            f"file '{_short(parent, 80)}' not found next to it nor in {SCENARIO_DIR}"))
     return deep_merge(resolve_raw(ppath, _chain + (path,)), data)
 
 

@@ -16,6 +16,8 @@ from typing import Annotated, Literal, Union
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from .fmt import num, tr
+
 FINANCINGS = ("PLAI", "PLUS", "PLS", "PLI")
 TYPOLOGIES = ("T1", "T2", "T3", "T4", "T5")
 HOLDER_KINDS = ("prefect", "action_logement", "municipality", "landlord")
@@ -38,7 +40,9 @@ def plausible(lo: float | None, hi: float | None) -> dict:
 
 def _printable_name(v: str) -> str:
     if any(not c.isprintable() for c in v):
-        raise ValueError("a name may not hold control characters (tabs, line breaks, terminal escapes)")
+        raise ValueError(tr("un nom ne peut pas contenir de caractères de contrôle (tabulations, sauts de "
+                            "ligne, séquences de terminal)",
+                            "a name may not hold control characters (tabs, line breaks, terminal escapes)"))
     return v
 
 
@@ -69,7 +73,8 @@ def _check_date(v: object) -> str:
     if m.group(2) and not 1 <= int(m.group(2)) <= 12:
         raise ValueError("the month of a date must be 01 to 12")
     if not 1900 <= int(m.group(1)) <= 2200:
-        raise ValueError(f"the year of date '{v}' must be between 1900 and 2200")
+        raise ValueError(tr(f"l'année de la date '{v}' doit être entre 1900 et 2200",
+                            f"the year of date '{v}' must be between 1900 and 2200"))
     return v
 
 
@@ -94,8 +99,10 @@ class Dated(Strict):
     @model_validator(mode="after")
     def _end_after_start(self):
         if self.end is not None and date_to_month(self.end, 2000) < date_to_month(self.start, 2000):
-            raise ValueError(f"end ({self.end}) is before start ({self.start}); the lever would never "
-                             "apply: put end after start, or remove it")
+            raise ValueError(tr(f"end ({self.end}) est avant start ({self.start}) ; le levier ne "
+                                "s'appliquerait jamais : mettez end après start, ou retirez-le",
+                                f"end ({self.end}) is before start ({self.start}); the lever would never "
+                                "apply: put end after start, or remove it"))
         return self
 
 
@@ -149,7 +156,9 @@ class NeighbourhoodSpec(Strict):
     @model_validator(mode="after")
     def _renewal_is_qpv(self):
         if self.is_renewal_site and not self.is_qpv:
-            raise ValueError(f"neighbourhood '{self.name}': a renewal site must be a QPV (set is_qpv: true)")
+            raise ValueError(tr(f"quartier '{self.name}' : un site de renouvellement est un QPV "
+                                "(mettez is_qpv: true)",
+                                f"neighbourhood '{self.name}': a renewal site must be a QPV (set is_qpv: true)"))
         return self
 
 
@@ -204,13 +213,18 @@ class TerritorySpec(Strict):
         for n in self.neighbourhoods:
             for r in n.residences:
                 if r.landlord not in landlords:
-                    raise ValueError(f"residence '{r.name}': landlord '{r.landlord}' is not one of "
-                                     f"territory.landlords ({', '.join(landlords)})")
+                    raise ValueError(tr(f"résidence '{r.name}' : le bailleur '{r.landlord}' n'est pas dans "
+                                        f"territory.landlords ({', '.join(landlords)})",
+                                        f"residence '{r.name}': landlord '{r.landlord}' is not one of "
+                                        f"territory.landlords ({', '.join(landlords)})"))
         total = sum(r.dwellings for n in self.neighbourhoods for r in n.residences)
         if self.scale_to_dwellings is None and total > MAX_DWELLINGS:
-            raise ValueError(f"the residences add up to {total:,} dwellings, more than the maximum of "
-                             f"{MAX_DWELLINGS:,}; describe fewer dwellings (or a sample with "
-                             "scale_to_dwellings)")
+            raise ValueError(tr(f"les résidences totalisent {num(total)} logements, plus que le maximum de "
+                                f"{num(MAX_DWELLINGS)} ; décrivez moins de logements (ou un échantillon "
+                                "avec scale_to_dwellings)",
+                                f"the residences add up to {total:,} dwellings, more than the maximum of "
+                                f"{MAX_DWELLINGS:,}; describe fewer dwellings (or a sample with "
+                                "scale_to_dwellings)"))
         return self
 
 
@@ -218,7 +232,9 @@ def _shares(v, what: str):
     """Shares given as a mapping or list: at least one must be positive (they are rescaled to 1)."""
     vals = list(v.values()) if isinstance(v, dict) else list(v)
     if not vals or sum(vals) <= 0:
-        raise ValueError(f"at least one {what} share must be above 0 (they are rescaled to add up to 1)")
+        raise ValueError(tr(f"au moins une part ({what}) doit être au-dessus de 0 (elles sont remises à "
+                            "l'échelle pour faire 1)",
+                            f"at least one {what} share must be above 0 (they are rescaled to add up to 1)"))
     return v
 
 
@@ -234,7 +250,8 @@ def _unique(names: list[str], what: str) -> None:
     seen = set()
     for n in names:
         if n in seen:
-            raise ValueError(f"two {what}s are named '{n}'; names must be unique")
+            raise ValueError(tr(f"deux éléments ({what}) s'appellent '{n}' ; les noms doivent être uniques",
+                                f"two {what}s are named '{n}'; names must be unique"))
         seen.add(n)
 
 
@@ -646,9 +663,10 @@ class RentsSpec(Strict):
     def _era_keys(cls, v):
         for k in v:
             if not re.fullmatch(r"\d{4}", str(k)):
-                raise ValueError(f"era key '{k}' must be a first year like '1977'")
+                raise ValueError(tr(f"la clé d'époque '{k}' doit être une première année comme '1977'",
+                                    f"era key '{k}' must be a first year like '1977'"))
         if not v:
-            raise ValueError("at least one era is needed")
+            raise ValueError(tr("il faut au moins une époque", "at least one era is needed"))
         for k, t in v.items():
             if isinstance(t, dict):
                 _shares(t, f"era {k} typology")
@@ -818,7 +836,8 @@ class AllocationSpec(Strict):
     def _holders(self):
         total = sum(h.flow_share for h in self.holders)
         if self.holders and abs(total - 1.0) > 1e-6:
-            raise ValueError(f"holders' flow_share must add up to 1 (they add up to {total:.3f})")
+            raise ValueError(tr(f"les flow_share des réservataires doivent faire 1 (ils font {num(total, 3)})",
+                                f"holders' flow_share must add up to 1 (they add up to {total:.3f})"))
         if not self.holders:
             raise ValueError("at least one reservation holder is needed")
         if not any(h.kind == "landlord" for h in self.holders):
@@ -826,8 +845,10 @@ class AllocationSpec(Strict):
         _unique([h.name for h in self.holders], "holder")
         prefect = sum(h.flow_share for h in self.holders if h.kind == "prefect")
         if self.prefect_state_employees > prefect + 1e-9:
-            raise ValueError(f"prefect_state_employees ({self.prefect_state_employees}) is more than "
-                             f"the prefect's flow share ({prefect}); it is a part of it")
+            raise ValueError(tr(f"prefect_state_employees ({num(self.prefect_state_employees, 2)}) dépasse "
+                                f"la part du flux du préfet ({num(prefect, 2)}) ; il en est une partie",
+                                f"prefect_state_employees ({self.prefect_state_employees}) is more than "
+                                f"the prefect's flow share ({prefect}); it is a part of it"))
         if self.scoring is not None and self.scoring_file is not None:
             raise ValueError("give either scoring or scoring_file, not both")
         if self.scoring_from is not None:
@@ -905,7 +926,8 @@ class DiversificationSpec(Strict):
     @model_validator(mode="after")
     def _band(self):
         if self.income_max_ratio <= self.income_min_ratio:
-            raise ValueError("income_max_ratio must be above income_min_ratio")
+            raise ValueError(tr("income_max_ratio doit être au-dessus de income_min_ratio",
+                                "income_max_ratio must be above income_min_ratio"))
         return self
 
 
@@ -1005,7 +1027,6 @@ def _not_in_territory(kind: str, name: str, valid) -> str:
     """'residence X is not in the territory', with the closest names and the list of valid ones."""
     import difflib
 
-    from .fmt import tr
     valid = sorted(valid)
     close = difflib.get_close_matches(name, valid, n=1, cutoff=0.6)
     hint = tr(f" ; vouliez-vous dire '{close[0]}' ?", f"; did you mean '{close[0]}'?") if close else ""
@@ -1053,18 +1074,24 @@ class Scenario(Strict):
             if getattr(w, "residence", None) is not None and w.residence not in res:
                 raise ValueError(f"{where}: {_not_in_territory('residence', w.residence, res)}")
             if getattr(w, "neighbourhood", None) is not None and w.neighbourhood not in nb:
-                raise ValueError(f"{where}: neighbourhood '{w.neighbourhood}' is not in the territory "
-                                 f"({', '.join(nb)})")
+                raise ValueError(f"{where}: " + tr(
+                    f"le quartier '{w.neighbourhood}' n'est pas dans le territoire ({', '.join(nb)})",
+                    f"neighbourhood '{w.neighbourhood}' is not in the territory ({', '.join(nb)})"))
             if getattr(w, "landlord", None) is not None and w.landlord not in landlords:
-                raise ValueError(f"{where}: landlord '{w.landlord}' is not in territory.landlords")
+                raise ValueError(f"{where}: " + tr(f"le bailleur '{w.landlord}' n'est pas dans territory.landlords",
+                                                     f"landlord '{w.landlord}' is not in territory.landlords"))
             if isinstance(w, DemolitionSpec):
                 if date_to_month(w.demolish, 2000) < date_to_month(w.announce, 2000):
-                    raise ValueError(f"{where}: demolish ({w.demolish}) is before announce ({w.announce})")
+                    raise ValueError(f"{where}: " + tr(f"demolish ({w.demolish}) est avant announce ({w.announce})",
+                                                         f"demolish ({w.demolish}) is before announce ({w.announce})"))
             y0 = self.run.start_year
             when = w.demolish if isinstance(w, DemolitionSpec) else w.date
             if date_to_month(when, y0) < 1:
-                raise ValueError(f"{where}: dated {when}, before the start of the run ({y0}-01); "
-                                 f"date it {y0}-01 or later, or set run.start_year earlier")
+                raise ValueError(f"{where}: " + tr(
+                    f"daté de {when}, avant le début de la simulation ({y0}-01) ; datez-le de {y0}-01 "
+                    "ou après, ou avancez run.start_year",
+                    f"dated {when}, before the start of the run ({y0}-01); date it {y0}-01 or later, "
+                    "or set run.start_year earlier"))
         size = {r.name: r.dwellings for n in self.territory.neighbourhoods for r in n.residences}
         taken: dict[str, int] = {}
         for i, w in enumerate(self.works):
@@ -1072,14 +1099,17 @@ class Scenario(Strict):
                 k = size[w.residence] if w.dwellings is None else w.dwellings
                 taken[w.residence] = taken.get(w.residence, 0) + k
                 if taken[w.residence] > size[w.residence]:
-                    raise ValueError(f"works[{i}] ({w.type}): residence '{w.residence}' has "
-                                     f"{size[w.residence]} dwellings, its demolitions and sales take "
-                                     f"{taken[w.residence]}; lower their dwellings")
+                    raise ValueError(f"works[{i}] ({w.type}): " + tr(
+                        f"la résidence '{w.residence}' a {size[w.residence]} logements, ses démolitions "
+                        f"et ventes en prennent {taken[w.residence]} ; réduisez leurs dwellings",
+                        f"residence '{w.residence}' has {size[w.residence]} dwellings, its demolitions "
+                        f"and sales take {taken[w.residence]}; lower their dwellings"))
         for i, c in enumerate(self.allocation.choice_based_letting):
             for n in c.neighbourhoods:
                 if n not in nb:
-                    raise ValueError(f"allocation.choice_based_letting[{i}]: neighbourhood '{n}' is not "
-                                     f"in the territory ({', '.join(nb)})")
+                    raise ValueError(f"allocation.choice_based_letting[{i}]: " + tr(
+                        f"le quartier '{n}' n'est pas dans le territoire ({', '.join(nb)})",
+                        f"neighbourhood '{n}' is not in the territory ({', '.join(nb)})"))
         for r in self.allocation.mix_rules.target_residences:
             if r not in res:
                 raise ValueError("allocation.mix_rules.target_residences: "

@@ -154,15 +154,16 @@ def test_every_row_of_the_epci_is_used_or_counted(tmp_path):
 
 # ------------------------------------------------------------------------------ bad files
 @pytest.mark.parametrize("case, expect", [
-    ("missing_column", "missing column(s) for finan"),
+    ("missing_column", "colonne(s) manquante(s) pour finan"),
     ("utf16", "UTF-16"),
-    ("empty_epci", "is empty on every row"),
-    ("other_epci", "no dwelling with EPCI code '200099999'"),
-    ("no_file", "file not found"),
-    ("two_csv_zip", "several CSV files"),
-    ("header_only", "no data rows"),
+    ("empty_epci", "est vide sur toutes les lignes"),
+    ("other_epci", "aucun logement avec le code EPCI '200099999'"),
+    ("no_file", "fichier introuvable"),
+    ("two_csv_zip", "plusieurs fichiers CSV"),
+    ("header_only", "aucune ligne de données"),
 ])
 def test_bad_files_end_in_one_line(tmp_path, case, expect):
+    """A bad RPLS file ends in one French line saying what is wrong (French is the default)."""
     f = tmp_path / "rpls.csv"
     if case == "missing_column":
         write_csv(f, [dwelling()], cols=[c for c in OLD_COLS if c != "FINAN"])

@@ -13,6 +13,7 @@ from pathlib import Path
 
 import yaml
 
+from ..fmt import tr
 from .build import build_territory
 from .reader import RplsError, read_epci
 
@@ -27,8 +28,10 @@ def parse_financing_overrides(items: list[str] | None) -> dict[str, str]:
     for it in items or []:
         m = re.fullmatch(r"\s*([^=\s]+)\s*=\s*(\w+)\s*", it)
         if not m or m.group(2).upper() not in FINANCING_TYPES:
-            raise RplsError(f"--financing {it}: write CODE=TYPE with TYPE one of {', '.join(FINANCING_TYPES)}, "
-                            "e.g. --financing 49=PLUS")
+            raise RplsError(f"--financing {it}: " + tr(
+                f"écrivez CODE=TYPE avec TYPE parmi {', '.join(FINANCING_TYPES)}, par exemple "
+                "--financing 49=PLUS",
+                f"write CODE=TYPE with TYPE one of {', '.join(FINANCING_TYPES)}, e.g. --financing 49=PLUS"))
         code = m.group(1).upper()
         out[str(int(code)) if code.isdigit() else code] = m.group(2).upper()
     return out
@@ -40,7 +43,8 @@ def import_rpls(path: str | Path, epci: str, *, name: str | None = None,
     """The scenario mapping of EPCI `epci`'s social housing stock read from RPLS file `path`."""
     epci = str(epci).strip()
     if not epci:
-        raise RplsError("--epci: give the EPCI's SIREN code (9 digits, e.g. 243500139)")
+        raise RplsError("--epci: " + tr("donnez le code SIREN de l'EPCI (9 chiffres, par exemple 243500139)",
+                                   "give the EPCI's SIREN code (9 digits, e.g. 243500139)"))
     ex = read_epci(path, epci)
     where = ex.source_name
     territory, _ = build_territory(ex, epci=epci, where=where, name=name, renewal_qpv=renewal_qpv,
@@ -118,5 +122,6 @@ def write_scenario(scenario: dict, out: str | Path) -> Path:
         out.parent.mkdir(parents=True, exist_ok=True)
         out.write_text(head + "\n" + body, encoding="utf-8")
     except OSError as e:
-        raise RplsError(f"--out {out}: cannot write the file ({e.strerror or e})") from None
+        raise RplsError(f"--out {out}: " + tr(f"impossible d'écrire le fichier ({e.strerror or e})",
+                                             f"cannot write the file ({e.strerror or e})")) from None
     return out

@@ -10,6 +10,7 @@ from collections import Counter
 import numpy as np
 import pandas as pd
 
+from ..fmt import tr
 from ..schema import FINANCINGS, RentsSpec
 from ..territory import default_rent_m2
 from .reader import Extract, RplsError
@@ -58,8 +59,11 @@ def financing_of(codes: pd.Series, labels: pd.Series, overrides: dict[str, str],
     if left.any():
         bad = Counter(codes[left])
         shown = ", ".join(f"'{c}' ({n} rows)" for c, n in bad.most_common(5))
-        raise RplsError(f"{where}: financing code(s) {shown} are not in the RPLS table (docs/rpls.md); "
-                        f"map them with --financing CODE=PLUS (or PLAI, PLS, PLI)")
+        raise RplsError(f"{where}: " + tr(
+            f"code(s) de financement {shown} absents de la table RPLS (docs/rpls.md) ; associez-les avec "
+            "--financing CODE=PLUS (ou PLAI, PLS, PLI)",
+            f"financing code(s) {shown} are not in the RPLS table (docs/rpls.md); map them with "
+            "--financing CODE=PLUS (or PLAI, PLS, PLI)"))
     return fin, unmapped
 
 
@@ -107,8 +111,9 @@ def build_territory(ex: Extract, *, epci: str, where: str, name: str | None = No
     keep = ~no_rooms & ~no_year
     df, rooms, surface, year = df[keep], rooms[keep], surface[keep], year[keep]
     if df.empty:
-        raise RplsError(f"{where}: none of the {n0} dwellings of EPCI {epci} is usable "
-                        f"({'; '.join(f'{k}: {v}' for k, v in dropped.items() if v)})")
+        raise RplsError(f"{where}: " + tr(f"aucun des {n0} logements de l'EPCI {epci} n'est utilisable",
+                                         f"none of the {n0} dwellings of EPCI {epci} is usable")
+                        + f" ({'; '.join(f'{k}: {v}' for k, v in dropped.items() if v)})")
     old = year < 1900
     if old.any():
         notes.append(f"{int(old.sum())} logements construits avant 1900 comptés en 1900 (borne du modèle).")
@@ -151,8 +156,10 @@ def build_territory(ex: Extract, *, epci: str, where: str, name: str | None = No
     qpv_codes = {k[2:] for k in nb_names if k.startswith("Q:")}
     unknown = sorted(renewal - qpv_codes)
     if unknown:
-        raise RplsError(f"--renewal-qpv: {', '.join(unknown)} not among the QPV of EPCI {epci} "
-                        f"({', '.join(sorted(qpv_codes)) or 'none'})")
+        raise RplsError("--renewal-qpv: " + tr(
+            f"{', '.join(unknown)} absent(s) des QPV de l'EPCI {epci} "
+            f"({', '.join(sorted(qpv_codes)) or 'aucun'})",
+            f"{', '.join(unknown)} not among the QPV of EPCI {epci} ({', '.join(sorted(qpv_codes)) or 'none'})"))
 
     # --- residences: programme, else address + building; split by financing type
     prog = _col(df, "programme")
