@@ -134,7 +134,7 @@ def benchmark(quick: bool, years: int, repeats: int) -> None:
           f"Load average (1/5/15 min) before: {load0}, after: {load()}.")
 
 
-def scaling(sizes: list[int], years: int, years_large: int) -> None:
+def scaling(sizes: list[int], years: int, years_large: int, spin_up: int | None) -> None:
     """Time per dwelling-month (run only, spin-up excluded) and where it goes, by size."""
     print("| dwellings | years | build CPU (s) | run CPU (s) | µs per dwelling-month | peak RSS (MB) | "
           "where the run's time goes |")
@@ -142,7 +142,8 @@ def scaling(sizes: list[int], years: int, years_large: int) -> None:
     for n in sizes:
         y = years if n <= 100_000 else years_large
         r = run_model("scenarios/metropolis.yaml", y, breakdown=True,
-                      overrides={"territory": {"scale_to_dwellings": n}})
+                      overrides={"territory": {"scale_to_dwellings": n},
+                                 **({"run": {"spin_up_years": spin_up}} if spin_up is not None else {})})
         per = 1e6 * r["run_cpu"] / (r["dwellings"] * 12 * y)
         tot = sum(r["spent"].values()) or 1.0
         top = sorted(r["spent"].items(), key=lambda kv: -kv[1])[:4]
@@ -176,10 +177,12 @@ def main() -> None:
     ap.add_argument("--scaling", action="store_true", help="time per dwelling-month by size")
     ap.add_argument("--sizes", default="3000,10000,30000,100000,300000,1000000")
     ap.add_argument("--years-large", type=int, default=2, help="years simulated above 100k dwellings")
+    ap.add_argument("--spin-up", type=int, default=None,
+                    help="spin-up years for --scaling (default: the scenario's, 6)")
     ap.add_argument("--full-run", action="store_true", help="peak memory of the full metropolis run")
     args = ap.parse_args()
     if args.scaling:
-        scaling([int(s) for s in args.sizes.split(",")], args.years, args.years_large)
+        scaling([int(s) for s in args.sizes.split(",")], args.years, args.years_large, args.spin_up)
     elif args.full_run:
         full_run()
     else:
