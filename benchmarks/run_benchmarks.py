@@ -11,7 +11,7 @@ goes to the best of 3 eligible applicants) runs at the same sizes. On a loaded m
 time means little: the model and the kernel are timed in CPU seconds, interleaved (kernel, model,
 kernel, model, ...) and the minimum of the repeats is kept for each, so that both see the same
 machine at the same moments and the ratio model / kernel stays meaningful. The load average is
-printed with the table. Goals (issue #9): town under 1 s of model time; metropolis within 1.3x the
+printed with the table. Speed goals: town under 1 s of model time; metropolis within 1.3x the
 kernel; the full metropolis run under 700 MB; time per dwelling-month at 1M within 1.2x of 100k.
 """
 
