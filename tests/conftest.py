@@ -56,3 +56,19 @@ def children_cpu() -> float:
     when the machine is loaded by other work (a 2-core CI box running the suite on both cores)."""
     r = resource.getrusage(resource.RUSAGE_CHILDREN)
     return r.ru_utime + r.ru_stime
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_collection_modifyitems(config, items):
+    """Tests that use a module-scoped fixture of their module run on one pytest-xdist worker
+    (`--dist loadgroup`, pyproject.toml), so the fixture is built once, not once per worker: two
+    workers each building the same 6-run ensemble at once doubled that part of the suite. A test
+    that already names its group keeps it."""
+    for item in items:
+        info = getattr(item, "_fixtureinfo", None)
+        if info is None or item.get_closest_marker("xdist_group"):
+            continue
+        # a parametrised fixture (one model per scenario) is left spread: its instances differ
+        if any(defs and defs[-1].scope == "module" and not defs[-1].params
+               for defs in info.name2fixturedefs.values()):
+            item.add_marker(pytest.mark.xdist_group(f"module-fixtures:{item.module.__name__}"))
