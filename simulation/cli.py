@@ -1,4 +1,4 @@
-"""Command line: `peuplement [--lang fr|en] run|demo|compare|validate|territory`.
+"""Command line: `peuplement [--lang fr|en] run|demo|compare|validate|territory|calibrate`.
 
     peuplement run SCENARIO [--seed N] [--years N] [--set FIELD=VALUE]... [--out DIR [--force]] [--quiet]
     peuplement demo [--out DIR] [--quiet]
@@ -6,6 +6,7 @@
     peuplement compare BASELINE VARIANT... [--seeds N] [--years N] [--set FIELD=VALUE]...
                        [--workers N] [--scheduler ADDRESS] [--out DIR] [--quiet]
     peuplement territory from-rpls FILE.csv --epci CODE [--out NAME.yaml]
+    peuplement calibrate CONFIG.yaml [--workers N] [--scheduler ADDRESS] [--out DIR] [--quiet]
     peuplement app [--host H] [--port N] [--preset NAME] [--no-browser]
 
 Messages, help and summaries are in French unless `--lang en` (or PEUPLEMENT_LANG=en). User
@@ -189,6 +190,26 @@ def build_parser() -> argparse.ArgumentParser:
     c.add_argument("--out", metavar="DIR", help=cmp_out)
     c.add_argument("--quiet", action="store_true", help=T("ni barre de progression ni tableau",
                                                           "no progress bar nor table"))
+
+    cal = sub.add_parser("calibrate", help=T(
+        "calibre des paramètres sur des chiffres observés (ABC-SMC, docs/calibration.md)",
+        "calibrate parameters on observed figures (ABC-SMC, docs/calibration.md)"))
+    cal.add_argument("config", metavar="CONFIG", help=T(
+        "fichier de calibration YAML (scénario de base, priors, cibles, budget)",
+        "calibration YAML file (base scenario, priors, targets, budget)"))
+    cal.add_argument("--workers", type=_int_at_least(1), metavar="N", help=T(
+        "processus du cluster Dask local (défaut : un par cœur ; 1 : dans ce processus)",
+        "worker processes of the local Dask cluster (default: one per core; 1: run here)"))
+    cal.add_argument("--scheduler", metavar=T("ADRESSE", "ADDRESS"), help=T(
+        "un ordonnanceur Dask existant, par ex. tcp://10.0.0.5:8786, au lieu d'un cluster local",
+        "an existing Dask scheduler, e.g. tcp://10.0.0.5:8786, instead of a local cluster"))
+    cal.add_argument("--out", metavar="DIR", help=T(
+        "dossier de la calibration (défaut outputs/calibration-<nom>) ; relancer la même commande "
+        "reprend après la dernière génération finie",
+        "calibration folder (default outputs/calibration-<name>); rerunning the same command resumes "
+        "after the last finished generation"))
+    cal.add_argument("--quiet", action="store_true", help=T("ni barre de progression ni tableau",
+                                                            "no progress bar nor table"))
 
     v = sub.add_parser("validate", help=T("vérifie des fichiers de scénario sans les simuler",
                                           "check scenario files without running them"))
@@ -426,6 +447,54 @@ def _compare(scenarios: list[str], seeds: int, years: int | None, workers: int |
     return 1 if res.failures else 0
 
 
+def _calibrate(config: str, workers: int | None, scheduler: str | None, out: str | None,
+               quiet: bool = False) -> int:
+    """`peuplement calibrate`: run or resume an ABC-SMC calibration, print the fit table."""
+    from rich.console import Console
+    from rich.table import Table
+
+    from .calibrate.abc import fit_rows, run_calibration
+
+    console = Console()
+    if not Path(config).is_file():
+        raise UserError(tr(f"{config} : fichier de calibration introuvable", f"{config}: calibration file not found"))
+    try:
+        res = run_calibration(config, out=out, workers=workers, scheduler=scheduler,
+                              progress=not quiet and console.is_terminal,
+                              log=lambda s: console.print(s, highlight=False))
+    except KeyboardInterrupt:
+        where = out or tr("le dossier de sortie", "the output folder")
+        _fail(tr(f"interrompu ; les générations finies sont gardées dans {where} : relancez la même "
+                 "commande pour reprendre",
+                 f"interrupted; finished generations are kept in {where}: run the same command again to "
+                 "resume"), 130)
+    d = res.diagnostics
+    console.print(tr(f"{res.generations} génération(s) ({res.generations - res.resumed_from} calculée(s) ici), "
+                     f"{res.simulations} simulation(s), {num(res.seconds, 0)} s ; ε final {num(d['epsilon'].iloc[-1], 2)}, "
+                     f"taux d'acceptation {num(100 * d['acceptance_rate'].iloc[-1], 0)} %, "
+                     f"taille effective {num(d['ess'].iloc[-1], 0)}",
+                     f"{res.generations} generation(s) ({res.generations - res.resumed_from} computed here), "
+                     f"{res.simulations} run(s), {num(res.seconds, 0)} s; final ε {num(d['epsilon'].iloc[-1], 2)}, "
+                     f"acceptance rate {num(100 * d['acceptance_rate'].iloc[-1], 0)} %, "
+                     f"effective sample size {num(d['ess'].iloc[-1], 0)}"), highlight=False)
+    if res.failures:
+        _warn(tr(f"{res.failures} simulation(s) en échec (comptées comme rejetées)",
+                 f"{res.failures} run(s) failed (counted as rejected)"))
+    if res.fit is not None and not quiet:
+        from rich.markup import escape
+        t = Table(title=escape(tr("Ajustement : observé et prédictive a posteriori (médiane [bande à 90 %])",
+                                  "Fit: observed and posterior predictive (median [90 % band])")))
+        for col in (tr("statistique", "statistic"), tr("rôle", "role"), tr("observé (± écart-type)", "observed (± sd)"),
+                    tr("prédit", "predicted"), tr("dans la bande", "in band")):
+            t.add_column(col)
+        for row in fit_rows(res.fit):
+            t.add_row(*(escape(c) for c in row))
+        console.print(t)
+    print(tr(f"Résultats écrits dans {res.out} (posterior, diagnostics, fit, posterior_median.yaml, posterior/)",
+             f"Results written to {res.out} (posterior, diagnostics, fit, posterior_median.yaml, posterior/)"))
+    return 0
+
+
 def _print_effects(console, summary, names, seeds, lang) -> None:
     """The headline rows of the summary: baseline level, each variant's paired difference [CI]."""
     from rich.table import Table
@@ -563,6 +632,8 @@ def _dispatch(args: argparse.Namespace) -> int:
         if args.command == "compare":
             return _compare(args.scenarios, args.seeds, args.years, args.workers, args.scheduler,
                             args.out, args.quiet, parse_sets(args.sets))
+        if args.command == "calibrate":
+            return _calibrate(args.config, args.workers, args.scheduler, args.out, args.quiet)
         if args.command == "territory":
             from .rpls.command import from_rpls
             return from_rpls(args, UserError)

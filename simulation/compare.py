@@ -13,6 +13,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from .fmt import tr
 from .model import HousingModel
 from .scenario import load_scenario
 
@@ -147,7 +148,9 @@ def compare(paths: list[str | Path], seeds: list[int], years: int | None = None,
                            runner=functools.partial(_metrics_runner, from_year=from_year))
     if res.failures:
         f = res.failures[0]
-        raise RuntimeError(f"{len(res.failures)} run(s) failed, first: {f.scenario} seed {f.seed}: {f.error}")
+        raise RuntimeError(tr(f"{len(res.failures)} simulation(s) en échec, la première : {f.scenario} graine "
+                                f"{f.seed} : {f.error}",
+                                f"{len(res.failures)} run(s) failed, first: {f.scenario} seed {f.seed}: {f.error}"))
     rows = [(r["scenario"], r["seed"], k, v) for s in specs for r in [res.results[s.key]]
             for k, v in r["metrics"].items()]
     return pd.DataFrame(rows, columns=["scenario", "seed", "metric", "value"])
@@ -187,14 +190,18 @@ def default_out(names: list[str], seeds: int, years: int | None) -> Path:
 def prepare_out(out: Path) -> None:
     """An output folder is new, empty, or an earlier comparison (which is then resumed)."""
     if out.exists() and not out.is_dir():
-        raise ComparisonError(f"--out {out}: exists and is not a folder; choose another path")
+        raise ComparisonError(f"--out {out}: " + tr("existe et n'est pas un dossier ; choisissez un autre chemin",
+                                                     "exists and is not a folder; choose another path"))
     if out.is_dir() and any(out.iterdir()) and not (out / MARKER).is_file():
-        raise ComparisonError(f"--out {out}: folder not empty and not an earlier comparison; choose "
-                              "a new or empty folder")
+        raise ComparisonError(f"--out {out}: " + tr(
+            "dossier non vide et qui n'est pas une comparaison antérieure ; choisissez un dossier nouveau "
+            "ou vide",
+            "folder not empty and not an earlier comparison; choose a new or empty folder"))
     try:
         out.mkdir(parents=True, exist_ok=True)
     except OSError as e:
-        raise ComparisonError(f"--out {out}: cannot create the folder ({e.strerror or e})") from None
+        raise ComparisonError(f"--out {out}: " + tr(f"impossible de créer le dossier ({e.strerror or e})",
+                                                     f"cannot create the folder ({e.strerror or e})")) from None
 
 
 def run_comparison(paths: list[Path], seeds: int, years: int | None = None, workers: int | None = None,
@@ -211,7 +218,9 @@ def run_comparison(paths: list[Path], seeds: int, years: int | None = None, work
     scenarios = [load_scenario(p, overrides) for p in paths]      # validates every file first
     names = [sc.name for sc in scenarios]
     if len(set(names)) < len(names):
-        raise ComparisonError("two scenarios have the same name; give each variant its own name: field")
+        raise ComparisonError(tr("deux scénarios portent le même nom ; donnez à chaque variante son propre "
+                                 "champ name:",
+                                 "two scenarios have the same name; give each variant its own name: field"))
     out = Path(out) if out is not None else default_out(names, seeds, years)
     prepare_out(out)
     specs = make_specs(scenarios, list(range(1, seeds + 1)), years)

@@ -8,6 +8,7 @@ from __future__ import annotations
 import math
 
 from .checks import check
+from .fmt import tr
 from .schema import DemolitionSpec, DiversificationSpec, ReconstitutionSpec
 
 PLAI_MIN_SHARE = 0.60   # RGA NPNRU: at least 60 % of the rebuilt social dwellings in PLAI
@@ -29,9 +30,12 @@ def one_for_one(sc) -> list[str]:
     gone = _demolished(sc)
     rebuilt = sum(w.dwellings for _, w in _reconstitutions(sc))
     if gone and rebuilt < gone:
-        return [f"works : {rebuilt} logements reconstitués pour {gone} démolis ; le règlement général "
-                f"de l'ANRU (NPNRU) demande une reconstitution un pour un (ajouter {gone - rebuilt} "
-                "logements en éléments `reconstitution`, ou dire en commentaire pourquoi)"]
+        return [tr(f"works : {rebuilt} logements reconstitués pour {gone} démolis ; le règlement général "
+                   f"de l'ANRU (NPNRU) demande une reconstitution un pour un (ajouter {gone - rebuilt} "
+                   "logements en éléments `reconstitution`, ou dire en commentaire pourquoi)",
+                   f"works: {rebuilt} dwellings rebuilt for {gone} demolished; ANRU's general regulation "
+                   f"(NPNRU) asks for one-for-one reconstitution (add {gone - rebuilt} dwellings as "
+                   "`reconstitution` items, or say why in a comment)")]
     return []
 
 
@@ -43,17 +47,22 @@ def plai_share(sc) -> list[str]:
     plai = sum(w.dwellings for _, w in items if w.financing == "PLAI")
     if total and plai < PLAI_MIN_SHARE * total - 1e-9:
         need = math.ceil(PLAI_MIN_SHARE * total - 1e-9)
-        return [f"works (reconstitution) : {plai} PLAI sur {total} logements reconstitués "
-                f"({100 * plai / total:.0f} %) ; le règlement général de l'ANRU "
-                f"en demande au moins 60 % (au moins {need} en `financing: PLAI`)"]
+        return [tr(f"works (reconstitution) : {plai} PLAI sur {total} logements reconstitués "
+                   f"({100 * plai / total:.0f} %) ; le règlement général de l'ANRU "
+                   f"en demande au moins 60 % (au moins {need} en `financing: PLAI`)",
+                   f"works (reconstitution): {plai} PLAI of {total} rebuilt dwellings "
+                   f"({100 * plai / total:.0f} %); ANRU's general regulation asks for at least 60 % "
+                   f"(at least {need} with `financing: PLAI`)")]
     return []
 
 
 @check
 def reconstitution_financing(sc) -> list[str]:
     """RGA NPNRU: the rebuilt social dwellings are financed in PLAI or PLUS."""
-    return [f"works[{i}] (reconstitution) : financing {w.financing} ; l'ANRU ne finance la reconstitution "
-            "qu'en PLAI ou PLUS (mettre `financing: PLAI` ou `PLUS`)"
+    return [tr(f"works[{i}] (reconstitution) : financing {w.financing} ; l'ANRU ne finance la "
+               "reconstitution qu'en PLAI ou PLUS (mettre `financing: PLAI` ou `PLUS`)",
+               f"works[{i}] (reconstitution): financing {w.financing}; ANRU funds reconstitution in "
+               "PLAI or PLUS only (set `financing: PLAI` or `PLUS`)")
             for i, w in _reconstitutions(sc) if w.financing not in ("PLAI", "PLUS")]
 
 
@@ -61,9 +70,12 @@ def reconstitution_financing(sc) -> list[str]:
 def reconstitution_outside_qpv(sc) -> list[str]:
     """RGA NPNRU: reconstitution outside QPV as a principle (exceptions by ANRU derogation)."""
     qpv = {n.name for n in sc.territory.neighbourhoods if n.is_qpv}
-    return [f"works[{i}] (reconstitution) : neighbourhood '{w.neighbourhood}' est un QPV ; le règlement "
-            "général de l'ANRU demande de reconstituer hors QPV sauf dérogation (choisir un quartier "
-            "hors QPV, ou dire la dérogation en commentaire)"
+    return [tr(f"works[{i}] (reconstitution) : neighbourhood '{w.neighbourhood}' est un QPV ; le "
+               "règlement général de l'ANRU demande de reconstituer hors QPV sauf dérogation (choisir un "
+               "quartier hors QPV, ou dire la dérogation en commentaire)",
+               f"works[{i}] (reconstitution): neighbourhood '{w.neighbourhood}' is a QPV; ANRU's general "
+               "regulation asks to rebuild outside QPV save by derogation (choose a neighbourhood "
+               "outside QPV, or state the derogation in a comment)")
             for i, w in _reconstitutions(sc) if w.neighbourhood in qpv]
 
 
@@ -71,8 +83,10 @@ def reconstitution_outside_qpv(sc) -> list[str]:
 def diversification_on_site(sc) -> list[str]:
     """Diversification is an ANRU operation on a renewal site."""
     sites = {n.name for n in sc.territory.neighbourhoods if n.is_renewal_site}
-    return [f"works[{i}] (diversification) : neighbourhood '{w.neighbourhood}' n'est pas un site en "
-            "renouvellement urbain (is_renewal_site) ; la diversification du NPNRU se fait sur le site"
+    return [tr(f"works[{i}] (diversification) : neighbourhood '{w.neighbourhood}' n'est pas un site en "
+               "renouvellement urbain (is_renewal_site) ; la diversification du NPNRU se fait sur le site",
+               f"works[{i}] (diversification): neighbourhood '{w.neighbourhood}' is not an urban-renewal "
+               "site (is_renewal_site); NPNRU diversification happens on the site")
             for i, w in enumerate(sc.works) if isinstance(w, DiversificationSpec) and w.neighbourhood not in sites]
 
 
@@ -81,7 +95,10 @@ def review_needs_tense_area(sc) -> list[str]:
     """CCH L442-5-2 applies in tense areas only: a review outside them does nothing."""
     r = sc.allocation.occupancy_review
     if r is not None and not r.tense_area:
-        return ["allocation.occupancy_review.tense_area : false, l'examen de l'occupation (CCH "
-                "L442-5-2) ne s'applique qu'en zone tendue et ne sera pas fait (mettre true ou retirer "
-                "occupancy_review)"]
+        return [tr("allocation.occupancy_review.tense_area : false, l'examen de l'occupation (CCH "
+                   "L442-5-2) ne s'applique qu'en zone tendue et ne sera pas fait (mettre true ou retirer "
+                   "occupancy_review)",
+                   "allocation.occupancy_review.tense_area: false; the occupancy review (CCH L442-5-2) "
+                   "applies in tense areas only and will not be done (set true or remove "
+                   "occupancy_review)")]
     return []

@@ -261,7 +261,7 @@ def test_compare_refuses_a_foreign_out_folder_before_running(tmp_path):
     r = subprocess.run([EXE, "compare", "baseline", "single_rent", "--out", str(tmp_path / "mine")],
                        capture_output=True, text=True, timeout=600)
     assert r.returncode == 2 and "Traceback" not in r.stderr
-    assert r.stderr.strip().count("\n") == 0 and "not an earlier comparison" in r.stderr
+    assert r.stderr.strip().count("\n") == 0 and "pas une comparaison antérieure" in r.stderr
     assert (tmp_path / "mine" / "notes.txt").read_text() == "précieux"
     assert children_cpu() - cpu < 30, "CPU seconds spent before refusing: it ran something"
 

@@ -32,7 +32,7 @@ def installed(tmp_path_factory):
     src.mkdir()
     for name in ("pyproject.toml", "README.md"):
         shutil.copy2(ROOT / name, src / name)
-    for name in ("simulation", "scenarios"):
+    for name in ("simulation", "scenarios", "calibration"):
         shutil.copytree(ROOT / name, src / name, ignore=shutil.ignore_patterns("__pycache__"))
     dist = base / "dist"
     try:
@@ -66,6 +66,17 @@ def test_wheel_ships_scenarios_and_grids(installed):
     assert module.startswith(venv_dir) and folder.startswith(venv_dir), r.stdout   # not the checkout
     assert int(count) >= 10
     assert (Path(folder) / "scoring" / "need_first.yaml").is_file()
+
+
+def test_wheel_ships_the_calibration_targets(installed):
+    bin_dir, py = installed
+    r = subprocess.run([str(py), "-c", "from simulation.calibrate.targets import TARGETS_DIR, load_targets; "
+                        "print(TARGETS_DIR); print(len(load_targets('france').targets))"],
+                       capture_output=True, text=True, cwd=bin_dir.parent.parent)
+    assert r.returncode == 0, r.stderr
+    folder, count = r.stdout.split("\n")[:2]
+    assert folder.startswith(str(bin_dir.parent)), r.stdout     # the installed copy, not the checkout
+    assert int(count) >= 7
 
 
 def test_installed_command_runs_a_builtin_scenario_from_elsewhere(installed, tmp_path):

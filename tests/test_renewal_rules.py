@@ -193,10 +193,10 @@ def test_reconstitution_rules_are_warnings_naming_the_fields():
         {"type": "reconstitution", "date": "2028-01", "neighbourhood": "Les Coteaux",
          "landlord": "Habitat Brague (OPH)", "dwellings": 50, "financing": "PLS"}]})
     w = scenario_warnings(sc)
-    assert any("150 logements reconstitués pour 220" in x and "ajouter 70" in x for x in w)
-    assert any("0 PLAI sur 150" in x and "au moins 90" in x for x in w)
-    assert any(x.startswith("works[2] (reconstitution) : financing PLS") for x in w)
-    assert any(x.startswith("works[1] (reconstitution) : neighbourhood 'Les Tilleuls' est un QPV") for x in w)
+    assert any("150 dwellings rebuilt for 220" in x and "add 70" in x for x in w)
+    assert any("0 PLAI of 150" in x and "at least 90" in x for x in w)
+    assert any(x.startswith("works[2] (reconstitution): financing PLS") for x in w)
+    assert any(x.startswith("works[1] (reconstitution): neighbourhood 'Les Tilleuls' is a QPV") for x in w)
     assert len(w) == 4
 
 
