@@ -303,10 +303,11 @@ def step(model) -> None:
     if s.enabled and not s.exempt_zone and occ.size:
         # only tenants at or over the threshold can owe anything (the SLS is 0 below it): the
         # schedule runs on those few, the same arithmetic as on all
-        # first against the lowest ceiling of the financing (category 1; ceilings grow with the
-        # category, so whoever is under the threshold there is under it for any category)
+        # first against the lowest ceiling of the financing: whoever is under the threshold there
+        # is under it for any household category
         fin = dw.financing[occ]
-        near = np.flatnonzero(ref / (model.ceiling_table[fin, 0] * model.ceiling_growth) >= s.threshold)
+        lowest = model.ceiling_table.min(axis=1)
+        near = np.flatnonzero(ref / (lowest[fin] * model.ceiling_growth) >= s.threshold)
         cat = category(model, t[near])
         due = near[ref[near] / ceiling(model, cat, fin[near]) >= s.threshold]
         od = occ[due]
