@@ -1,4 +1,4 @@
-"""Command line: `peuplement [--lang fr|en] run|demo|compare|validate|territory|calibrate`.
+"""Command line: `peuplement [--lang fr|en] run|demo|compare|validate|territory|calibrate|sensitivity`.
 
     peuplement run SCENARIO [--seed N] [--years N] [--set FIELD=VALUE]... [--out DIR [--force]] [--quiet]
     peuplement demo [--out DIR] [--quiet]
@@ -7,6 +7,7 @@
                        [--workers N] [--scheduler ADDRESS] [--out DIR] [--quiet]
     peuplement territory from-rpls FILE.csv --epci CODE [--out NAME.yaml]
     peuplement calibrate CONFIG.yaml [--workers N] [--scheduler ADDRESS] [--out DIR] [--quiet]
+    peuplement sensitivity CONFIG.yaml [--workers N] [--scheduler ADDRESS] [--out DIR] [--quiet]
     peuplement app [--host H] [--port N] [--preset NAME] [--no-browser]
 
 Messages, help and summaries are in French unless `--lang en` (or PEUPLEMENT_LANG=en). User
@@ -210,6 +211,28 @@ def build_parser() -> argparse.ArgumentParser:
         "after the last finished generation"))
     cal.add_argument("--quiet", action="store_true", help=T("ni barre de progression ni tableau",
                                                             "no progress bar nor table"))
+
+    sa = sub.add_parser("sensitivity", help=T(
+        "analyse de sensibilité (Morris ou Sobol) des paramètres choisis dans un fichier de "
+        "configuration ; sur Dask, reprend là où elle s'est arrêtée (docs/sensitivity.md)",
+        "sensitivity analysis (Morris or Sobol) of the parameters chosen in a config file; on Dask, "
+        "resumes where it stopped (docs/sensitivity.md)"))
+    sa.add_argument("config", metavar="CONFIG.yaml", help=T(
+        "fichier de configuration de l'analyse (par ex. calibration/france_sensitivity.yaml)",
+        "the analysis' config file (e.g. calibration/france_sensitivity.yaml)"))
+    sa.add_argument("--workers", type=_int_at_least(1), metavar="N", help=T(
+        "processus du cluster Dask local (défaut : un par cœur ; 1 : dans ce processus)",
+        "worker processes of the local Dask cluster (default: one per core; 1: run here)"))
+    sa.add_argument("--scheduler", metavar=T("ADRESSE", "ADDRESS"), help=T(
+        "un ordonnanceur Dask existant, par ex. tcp://10.0.0.5:8786, au lieu d'un cluster local",
+        "an existing Dask scheduler, e.g. tcp://10.0.0.5:8786, instead of a local cluster"))
+    sa.add_argument("--out", metavar="DIR", help=T(
+        "dossier de l'analyse (défaut outputs/sensitivity-<nom>-<méthode>) ; relancer la même commande "
+        "reprend et saute les points déjà simulés",
+        "analysis folder (default outputs/sensitivity-<name>-<method>); rerunning the same command "
+        "resumes and skips the points already run"))
+    sa.add_argument("--quiet", action="store_true", help=T("ni barre de progression ni tableau",
+                                                           "no progress bar nor table"))
 
     v = sub.add_parser("validate", help=T("vérifie des fichiers de scénario sans les simuler",
                                           "check scenario files without running them"))
@@ -495,6 +518,51 @@ def _calibrate(config: str, workers: int | None, scheduler: str | None, out: str
     return 0
 
 
+def _sensitivity(config: str, workers: int | None, scheduler: str | None, out: str | None,
+                 quiet: bool) -> int:
+    """Run a sensitivity analysis; print the ranked indices and where the results are."""
+    from rich.console import Console
+
+    from .calibrate.sensitivity import SensitivityError, load_config, print_table, run_sensitivity
+
+    console = Console()
+    lang = get_lang()
+    try:
+        cfg = load_config(config)
+        if not quiet:
+            n_pts = (cfg.trajectories * (len(cfg.parameters) + 1) if cfg.method == "morris" else
+                     cfg.n * (2 * len(cfg.parameters) + 2 if cfg.second_order else len(cfg.parameters) + 2))
+            console.print(tr(
+                f"Analyse « {cfg.name} » ({cfg.method}) : {len(cfg.parameters)} paramètres, {n_pts} points "
+                f"× {len(cfg.seeds)} graine(s) = {num(n_pts * len(cfg.seeds))} simulations de {cfg.years} ans",
+                f"Analysis '{cfg.name}' ({cfg.method}): {len(cfg.parameters)} parameters, {n_pts} points "
+                f"× {len(cfg.seeds)} seed(s) = {num(n_pts * len(cfg.seeds))} runs of {cfg.years} years"),
+                highlight=False)
+        res = run_sensitivity(cfg, Path(out) if out else None, workers=workers, scheduler=scheduler,
+                              progress=not quiet and console.is_terminal, lang=lang)
+    except SensitivityError as e:
+        raise UserError(str(e)) from None
+    except KeyboardInterrupt:
+        where = out or tr("le dossier de sortie", "the output folder")
+        _fail(tr(f"interrompu ; les simulations terminées sont gardées dans {where} : relancez la même "
+                 "commande pour reprendre",
+                 f"interrupted; finished runs are kept in {where}: run the same command again to resume"), 130)
+    console.print(tr(f"{res.ran} simulation(s) faite(s), {res.reused} reprise(s) d'un calcul précédent",
+                     f"{res.ran} run(s) done, {res.reused} reused from an earlier call")
+                  + f" ({num(res.seconds, 0)} s)", highlight=False)
+    for f in res.failures:
+        console.print(f"[red]{tr('échec', 'failed')} : {f.scenario}, {tr('graine', 'seed')} {f.seed} : "
+                      f"{f.error}[/red]", highlight=False)
+    if res.failures:
+        console.print(tr("Pas d'indices tant que des simulations échouent ; relancez la commande pour "
+                         "reprendre", "No indices while runs fail; run the command again to resume"))
+        return 1
+    if not quiet:
+        print_table(console, cfg, res.table, lang)
+    print(tr("Résultats écrits dans ", "Results written to ") + str(res.results))
+    return 0
+
+
 def _print_effects(console, summary, names, seeds, lang) -> None:
     """The headline rows of the summary: baseline level, each variant's paired difference [CI]."""
     from rich.table import Table
@@ -634,6 +702,8 @@ def _dispatch(args: argparse.Namespace) -> int:
                             args.out, args.quiet, parse_sets(args.sets))
         if args.command == "calibrate":
             return _calibrate(args.config, args.workers, args.scheduler, args.out, args.quiet)
+        if args.command == "sensitivity":
+            return _sensitivity(args.config, args.workers, args.scheduler, args.out, args.quiet)
         if args.command == "territory":
             from .rpls.command import from_rpls
             return from_rpls(args, UserError)
