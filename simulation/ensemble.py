@@ -203,6 +203,7 @@ def run_ensemble(specs: list[RunSpec], root: str | Path, workers: int | None = N
 def _run_dask(todo, root, workers, scheduler, runner, record, advance) -> None:
     import logging
 
+    import dask
     from dask.distributed import Client, LocalCluster, as_completed
 
     for name in ("distributed", "distributed.worker", "distributed.scheduler", "distributed.nanny"):
@@ -220,10 +221,14 @@ def _run_dask(todo, root, workers, scheduler, runner, record, advance) -> None:
         # cluster and prints one line, instead of each worker printing a traceback.
         main_thread = threading.current_thread() is threading.main_thread()
         previous = signal.signal(signal.SIGINT, signal.SIG_IGN) if main_thread else None
+        # The workers are started with 'spawn' whatever the user's Dask configuration says: this
+        # process runs threads (Dask's event loop, BLAS), and fork() of a multi-threaded process can
+        # leave a child holding a lock no thread will release (a hang, e.g. in CI).
         try:
-            cluster = LocalCluster(n_workers=min(n, len(todo)), threads_per_worker=1,
-                                   processes=True, dashboard_address=None,
-                                   silence_logs=logging.ERROR)
+            with dask.config.set({"distributed.worker.multiprocessing-method": "spawn"}):
+                cluster = LocalCluster(n_workers=min(n, len(todo)), threads_per_worker=1,
+                                       processes=True, dashboard_address=None,
+                                       silence_logs=logging.ERROR)
         finally:
             if main_thread:
                 signal.signal(signal.SIGINT, previous)

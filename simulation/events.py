@@ -9,7 +9,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from .population import dalo_recognised
+from .population import dalo_recognised, dalo_recognised_one
 from .state import APPLICANT, TENANT
 
 # event codes
@@ -80,7 +80,7 @@ class EventLog:
         x = float(hh._income[h]) / (1.0 + 0.5 * (a - 1 + k14) + 0.3 * ku)
         t0, t1, t2 = m.quartile_thresholds.tolist()
         p = int(hh._priority[h])
-        if p and bool(dalo_recognised(m, np.array([h]))[0]):
+        if p and dalo_recognised_one(m, h):
             p = 2
         return 4 - (x < t0) - (x < t1) - (x < t2), p
 

@@ -74,21 +74,33 @@ def quartile_frame(model) -> pd.DataFrame:
     })
 
 
+def iter_output_tables(model, indicators: pd.DataFrame | None = None):
+    """(name, table) for every table of a run as written, with names and calendar dates (see
+    docs/outputs.md), built one at a time: a writer that drops each table before asking for the next
+    holds one table (and what it is built from) at a time, not all of them. The event frame is built
+    once and reused for the trajectories, the spells for the transitions."""
+    sy = model.sc.run.start_year
+    ind = model.indicators() if indicators is None else indicators
+    yield "indicators", _tables.with_dates("indicators", ind, sy)
+    del ind
+    yield "allocations", _tables.with_dates("allocations", model.allocations(), sy)
+    yield "offers", _tables.with_dates("offers", model.offers(), sy)
+    events = model.events()
+    yield "events", _tables.with_dates("events", events, sy)
+    sp = trajectories.spells(model, events)
+    del events
+    yield "trajectories", _tables.with_dates("trajectories", sp, sy)
+    tr_ = trajectories.transitions(model, sp)
+    del sp
+    yield "transitions", _tables.with_dates("transitions", tr_, sy)
+    del tr_
+    yield "rehousing", _tables.with_dates("rehousing", rehousing_frame(model), sy)
+    yield "quartiles", _tables.with_dates("quartiles", quartile_frame(model), sy)
+
+
 def output_tables(model, indicators: pd.DataFrame | None = None) -> dict[str, pd.DataFrame]:
     """Every table of a run as written, with names and calendar dates (see docs/outputs.md)."""
-    ind = model.indicators() if indicators is None else indicators
-    sp = trajectories.spells(model)
-    raw = {
-        "indicators": ind,
-        "allocations": model.allocations(),
-        "offers": model.offers(),
-        "events": model.events(),
-        "trajectories": sp,
-        "transitions": trajectories.transitions(model, sp),
-        "rehousing": rehousing_frame(model),
-        "quartiles": quartile_frame(model),
-    }
-    return {k: _tables.with_dates(k, df, model.sc.run.start_year) for k, df in raw.items()}
+    return dict(iter_output_tables(model, indicators))
 
 
 def write_run(model, out_dir: Path | str, timings: dict, scenario_path: str | Path | None,
@@ -108,26 +120,27 @@ def write_run(model, out_dir: Path | str, timings: dict, scenario_path: str | Pa
     out.mkdir(parents=True, exist_ok=True)
     sc = model.sc
     files: list[Path] = []
+    csv_files: list[Path] = []
 
     p = out / "scenario.yaml"
     p.write_text(scenario_to_yaml(sc), encoding="utf-8")
     files.append(p)
 
-    tables = output_tables(model, indicators)
-    ind = tables["indicators"]
-    for name, df in tables.items():
-        if name != "quartiles":
-            files.append(write_parquet(df, out / f"{name}.parquet", table=name))
-
-    p = out / "quartiles.csv"
-    tables["quartiles"].to_csv(p, index=False, float_format="%.2f", lineterminator="\n",
-                               date_format="%Y-%m-%d")
-    files.append(p)
-    if csv:
-        (out / "csv").mkdir(exist_ok=True)
-        for name, df in tables.items():
-            p = _tables.write_csv_fr(df, out / "csv" / f"{name}.csv")
-            files.append(p)
+    ind = None
+    for name, df in iter_output_tables(model, indicators):   # one table in memory at a time
+        if name == "indicators":
+            ind = df
+        if name == "quartiles":
+            p = out / "quartiles.csv"
+            df.to_csv(p, index=False, float_format="%.2f", lineterminator="\n", date_format="%Y-%m-%d")
+        else:
+            p = write_parquet(df, out / f"{name}.parquet", table=name)
+        files.append(p)
+        if csv:
+            (out / "csv").mkdir(exist_ok=True)
+            csv_files.append(_tables.write_csv_fr(df, out / "csv" / f"{name}.csv"))
+        del df
+    files.extend(csv_files)
 
     from .figures import write_figures   # matplotlib only when writing
     terr = model.territory
@@ -237,4 +250,5 @@ def summary(model, indicators: pd.DataFrame | None = None) -> list[tuple[str, st
     return rows
 
 
-__all__ = ["write_run", "write_parquet", "summary", "rehousing_frame", "quartile_frame", "output_tables"]
+__all__ = ["write_run", "write_parquet", "summary", "rehousing_frame", "quartile_frame", "output_tables",
+           "iter_output_tables"]

@@ -109,6 +109,12 @@ def dalo_recognised(model, h) -> np.ndarray:
     return hh.dalo[h] & (model.month >= since)
 
 
+def dalo_recognised_one(model, h: int) -> bool:
+    """dalo_recognised for one household, in plain Python (it runs for every move and offer)."""
+    hh = model.households
+    return bool(hh._dalo[h]) and model.month >= int(hh._dalo_deadline[h]) - model.sc.population.dalo_deadline_months
+
+
 def expected_external_allocations(model) -> float:
     """Yearly allocations to external applicants expected at equilibrium: about the exit flow, which
     falls with market tension as the exit hazard does (exits.hazard)."""

@@ -102,10 +102,15 @@ def reference_income(model, h: np.ndarray) -> np.ndarray:
     two Januaries ago, or, for households not yet seen then, the current income taken back by
     the years of income growth; times `reference_income_ratio`."""
     hh = model.households
-    g = 1.0 + economy.rate(model.sc, "income")
-    n2, n1 = hh.income_n2[h], hh.income_n1[h]
-    inc = np.where(np.isnan(n2), np.where(np.isnan(n1), hh.income[h] / g ** 2, n1 / g), n2)
-    return inc * model.sc.rents.reference_income_ratio
+    inc = hh.income_n2[h]                     # most households: seen two Januaries ago
+    miss = np.flatnonzero(np.isnan(inc))
+    if miss.size:                             # the fallbacks only for the few newcomers
+        g = 1.0 + economy.rate(model.sc, "income")
+        hm = np.asarray(h)[miss]
+        n1 = hh.income_n1[hm]
+        inc[miss] = np.where(np.isnan(n1), hh.income[hm] / g ** 2, n1 / g)
+    inc *= model.sc.rents.reference_income_ratio
+    return inc
 
 
 def household_ceiling(model, h: np.ndarray, financing: np.ndarray) -> np.ndarray:
@@ -170,10 +175,11 @@ def surcharge(model, income, size, financing, surface, is_qpv, rent=None, social
     return sls
 
 
-def rls_amount(model, h: np.ndarray, d: np.ndarray) -> np.ndarray:
+def rls_amount(model, h: np.ndarray, d: np.ndarray, ref: np.ndarray | None = None) -> np.ndarray:
     """Monthly RLS (EUR) of tenants h in dwellings d: the amount of the household's composition
     when its monthly resources (tax reference income / 12) are under the RLS ceiling of that
-    composition; social dwellings only (CCH L442-2-1)."""
+    composition; social dwellings only (CCH L442-2-1). `ref`: reference_income(model, h) if the
+    caller has it already."""
     r = model.sc.rents.rls
     if not r.enabled or len(h) == 0:
         return np.zeros(len(h))
@@ -186,7 +192,8 @@ def rls_amount(model, h: np.ndarray, d: np.ndarray) -> np.ndarray:
     ceil = (ceil_tab[idx] + r.ceiling_per_extra_dependent * np.maximum(dep - 6, 0)) * g
     amount = np.where(dep > 0, r.amount_one_dependent + r.amount_per_extra_dependent * (dep - 1),
                       np.where(adults > 1, r.amount_couple, r.amount_single)) * g
-    ok = (reference_income(model, h) / 12.0 <= ceil) & is_social(model, d)
+    ref = reference_income(model, h) if ref is None else ref
+    ok = (ref / 12.0 <= ceil) & is_social(model, d)
     return np.where(ok, amount, 0.0)
 
 
@@ -200,11 +207,11 @@ def costs(model, h: np.ndarray, d: np.ndarray, rent_m2: np.ndarray | None = None
     rm2 = dw.rent_m2[d] if rent_m2 is None else rent_m2
     rent = rm2 * dw.surface[d] - dw.reduction[d]
     charges = model.sc.rents.charges_m2 * dw.surface[d] * model.price_index
-    rc = rent + charges - apl(model, income, size, adults, rent)
+    ben = apl(model, income, size, adults, rent)       # computed once, used twice with the RLS
+    rc = rent + charges - ben
     if model.sc.rents.rls.enabled:
         # the RLS cuts the rent; the housing benefit falls by apl_offset of it (CCH L442-2-1)
         rls = rls_amount(model, h, d)
-        ben = apl(model, income, size, adults, rent)
         rc = rc + ben - rls - np.maximum(ben - model.sc.rents.rls.apl_offset * rls, 0.0)
     monthly = income / 12.0
     burden = rc / np.maximum(monthly, 1.0)
@@ -291,11 +298,23 @@ def step(model) -> None:
         yearly_survey(model, t, occ)
     model.sls = np.zeros(dw.n)
     model.rls = np.zeros(dw.n)
-    rent = dw.rent_m2[occ] * dw.surface[occ] - dw.reduction[occ]
-    model.sls[occ] = surcharge(model, reference_income(model, t), category(model, t), dw.financing[occ],
-                               dw.surface[occ], model.territory.nb_qpv[dw.nbhd[occ]], rent=rent,
-                               social=dw.social[occ])
-    model.rls[occ] = rls_amount(model, t, occ)
+    s = model.sc.rents.surcharge
+    ref = reference_income(model, t)          # once for the SLS and the RLS
+    if s.enabled and not s.exempt_zone and occ.size:
+        # only tenants at or over the threshold can owe anything (the SLS is 0 below it): the
+        # schedule runs on those few, the same arithmetic as on all
+        # first against the lowest ceiling of the financing: whoever is under the threshold there
+        # is under it for any household category
+        fin = dw.financing[occ]
+        lowest = model.ceiling_table.min(axis=1)
+        near = np.flatnonzero(ref / (lowest[fin] * model.ceiling_growth) >= s.threshold)
+        cat = category(model, t[near])
+        due = near[ref[near] / ceiling(model, cat, fin[near]) >= s.threshold]
+        od = occ[due]
+        rent = dw.rent_m2[od] * dw.surface[od] - dw.reduction[od]
+        model.sls[od] = surcharge(model, ref[due], category(model, t[due]), fin[due], dw.surface[od],
+                                  model.territory.nb_qpv[dw.nbhd[od]], rent=rent, social=dw.social[od])
+    model.rls[occ] = rls_amount(model, t, occ, ref)
 
 
 def yearly_survey(model, t: np.ndarray, occ: np.ndarray) -> None:

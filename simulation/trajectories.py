@@ -73,11 +73,12 @@ def initial_dwellings(model, events: pd.DataFrame | None = None) -> tuple[np.nda
     return t0, d0
 
 
-def spells(model) -> pd.DataFrame:
+def spells(model, events: pd.DataFrame | None = None) -> pd.DataFrame:
     """Every household's spells: household, spell (0-based rank), kind, start_month, end_month
     (-1 if open), dwelling (-1 unless tenant), residence, neighbourhood, in_qpv (NA unless tenant),
-    start_reason, end_reason. Sorted by household then spell."""
-    e = model.events()
+    start_reason, end_reason. Sorted by household then spell. `events`: model.events() if the
+    caller already has it (it is the largest table of a run)."""
+    e = model.events() if events is None else events
     hh, dw, terr = model.households, model.dwellings, model.territory
     code_all = e["event"].cat.codes.to_numpy().astype(np.int64)
     h_all = e["household"].to_numpy()

@@ -7,6 +7,7 @@ fixtures in their own files.
 
 from __future__ import annotations
 
+import resource
 from pathlib import Path
 
 import pytest
@@ -47,3 +48,27 @@ def run_model(years: int, seed: int | None = None, overrides: dict | None = None
 def tiny_model() -> HousingModel:
     """A fresh month-0 baseline model each test may mutate at will."""
     return make_model(years=1)
+
+
+def children_cpu() -> float:
+    """CPU seconds used so far by this process's finished child processes. Tests that a command
+    fails fast or starts fast compare this before and after it: unlike wall time, it does not grow
+    when the machine is loaded by other work (a 2-core CI box running the suite on both cores)."""
+    r = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return r.ru_utime + r.ru_stime
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_collection_modifyitems(config, items):
+    """Tests that use a module-scoped fixture of their module run on one pytest-xdist worker
+    (`--dist loadgroup`, pyproject.toml), so the fixture is built once, not once per worker: two
+    workers each building the same 6-run ensemble at once doubled that part of the suite. A test
+    that already names its group keeps it."""
+    for item in items:
+        info = getattr(item, "_fixtureinfo", None)
+        if info is None or item.get_closest_marker("xdist_group"):
+            continue
+        # a parametrised fixture (one model per scenario) is left spread: its instances differ
+        if any(defs and defs[-1].scope == "module" and not defs[-1].params
+               for defs in info.name2fixturedefs.values()):
+            item.add_marker(pytest.mark.xdist_group(f"module-fixtures:{item.module.__name__}"))

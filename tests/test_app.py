@@ -295,11 +295,11 @@ def test_a_simulated_year_renders_fast():
     m = levers.build_model("baseline", seed=1)
     m.run(12)
     town.town_svg(m), charts.chart_options(m)          # warm-up (imports, layout)
-    t = time.perf_counter()
+    t = time.process_time()          # CPU seconds: wall time grows with the machine's load
     m.run(12)
     town.town_svg(m)
     charts.chart_options(m)
-    elapsed = time.perf_counter() - t
+    elapsed = time.process_time() - t
     assert elapsed < 2.0, f"a simulated year took {elapsed:.2f} s to step and draw"
 
 

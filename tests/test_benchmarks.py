@@ -29,3 +29,15 @@ def test_reference_kernel_allocates_about_one_percent_a_month():
 def test_benchmark_script_uses_the_project_kernel():
     text = (ROOT / "benchmarks" / "run_benchmarks.py").read_text(encoding="utf-8")
     assert "reference_kernel.py" in text and "shared" not in text
+
+
+def test_benchmark_model_child_times_build_run_and_processes():
+    """The model's child process reports CPU seconds of build and run, peak memory and where the
+    run's time goes (every monthly process timed), on a one-year town."""
+    spec = importlib.util.spec_from_file_location("run_benchmarks", ROOT / "benchmarks" / "run_benchmarks.py")
+    bench = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(bench)
+    r = bench.run_model("scenarios/baseline.yaml", 1, breakdown=True)
+    assert r["build_cpu"] > 0 and r["run_cpu"] > 0 and r["rss_mb"] > 0
+    assert {"allocation", "indicators", "life events", "rents"} <= set(r["spent"]), r["spent"]
+    assert sum(r["spent"].values()) <= r["run_cpu"] * 1.05
