@@ -259,6 +259,9 @@ class Pool:
         for name in ("distributed", "distributed.worker", "distributed.scheduler", "distributed.nanny"):
             logging.getLogger(name).setLevel(logging.ERROR)
         logging.getLogger("tornado.application").setLevel(logging.CRITICAL)
+        # a Ctrl-C during gather leaves distributed's own wait tasks failed ("Task exception was
+        # never retrieved", AllExit): harmless, kept off the user's one-line message
+        logging.getLogger("asyncio").setLevel(logging.CRITICAL)
         warnings.filterwarnings("ignore", message="Port .* is already in use", category=UserWarning)
         if self.scheduler is None:
             n = self.workers or os.cpu_count() or 1
