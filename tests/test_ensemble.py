@@ -110,8 +110,11 @@ def test_local_cluster_workers_are_spawned_not_forked(tmp_path):
     the local cluster starts its workers with spawn: fork() of this multi-threaded process could hang."""
     import cloudpickle
     import dask
+    import distributed  # noqa: F401 -- loads distributed's config defaults before config.set below
     import multiprocessing
 
+    # dask.config.set removes on exit the top-level keys it created: were "distributed" not yet in
+    # the config, leaving the block would drop all of distributed's defaults for later tests
     cloudpickle.register_pickle_by_value(sys.modules[__name__])
     assert multiprocessing.get_context().get_start_method() in ("fork", "forkserver", "spawn")
     with dask.config.set({"distributed.worker.multiprocessing-method": "fork"}):
