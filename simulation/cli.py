@@ -119,6 +119,21 @@ def _add_set(p: argparse.ArgumentParser) -> None:
                        "2027-01; repeatable; the value is read as YAML and validated like the file"))
 
 
+def _add_dask(p: argparse.ArgumentParser) -> None:
+    """--workers and --scheduler: where the runs of an ensemble, a calibration or an analysis go."""
+    p.add_argument("--workers", type=_int_at_least(1), metavar="N", help=tr(
+        "processus du cluster Dask local (défaut : un par cœur ; 1 : dans ce processus)",
+        "worker processes of the local Dask cluster (default: one per core; 1: run here)"))
+    p.add_argument("--scheduler", metavar=tr("ADRESSE", "ADDRESS"), help=tr(
+        "un ordonnanceur Dask existant, par ex. tcp://10.0.0.5:8786, au lieu d'un cluster local",
+        "an existing Dask scheduler, e.g. tcp://10.0.0.5:8786, instead of a local cluster"))
+
+
+def _add_quiet(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--quiet", action="store_true", help=tr("ni barre de progression ni tableau",
+                                                           "no progress bar nor table"))
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser, its help in the current language (see simulation.fmt.set_lang)."""
     T = tr
@@ -166,8 +181,7 @@ def build_parser() -> argparse.ArgumentParser:
         f"compare the stylised town's baseline with the combined renewal strategy over {DEMO_SEEDS} "
         "seeds and write the report"))
     d.add_argument("--out", metavar="DIR", help=cmp_out)
-    d.add_argument("--quiet", action="store_true", help=T("ni barre de progression ni tableau",
-                                                          "no progress bar nor table"))
+    _add_quiet(d)
 
     c = sub.add_parser("compare", help=T(
         "simule une référence et des variantes sur plusieurs graines (sur Dask), affiche l'effet de "
@@ -182,15 +196,9 @@ def build_parser() -> argparse.ArgumentParser:
     c.add_argument("--years", type=_int_at_least(1), metavar="N", help=T("horizon en années (remplace run.years)",
                                                             "horizon in years (overrides run.years)"))
     _add_set(c)
-    c.add_argument("--workers", type=_int_at_least(1), metavar="N", help=T(
-        "processus du cluster Dask local (défaut : un par cœur ; 1 : dans ce processus)",
-        "worker processes of the local Dask cluster (default: one per core; 1: run here)"))
-    c.add_argument("--scheduler", metavar=T("ADRESSE", "ADDRESS"), help=T(
-        "un ordonnanceur Dask existant, par ex. tcp://10.0.0.5:8786, au lieu d'un cluster local",
-        "an existing Dask scheduler, e.g. tcp://10.0.0.5:8786, instead of a local cluster"))
+    _add_dask(c)
     c.add_argument("--out", metavar="DIR", help=cmp_out)
-    c.add_argument("--quiet", action="store_true", help=T("ni barre de progression ni tableau",
-                                                          "no progress bar nor table"))
+    _add_quiet(c)
 
     cal = sub.add_parser("calibrate", help=T(
         "calibre des paramètres sur des chiffres observés (ABC-SMC, docs/calibration.md)",
@@ -198,19 +206,13 @@ def build_parser() -> argparse.ArgumentParser:
     cal.add_argument("config", metavar="CONFIG", help=T(
         "fichier de calibration YAML (scénario de base, priors, cibles, budget)",
         "calibration YAML file (base scenario, priors, targets, budget)"))
-    cal.add_argument("--workers", type=_int_at_least(1), metavar="N", help=T(
-        "processus du cluster Dask local (défaut : un par cœur ; 1 : dans ce processus)",
-        "worker processes of the local Dask cluster (default: one per core; 1: run here)"))
-    cal.add_argument("--scheduler", metavar=T("ADRESSE", "ADDRESS"), help=T(
-        "un ordonnanceur Dask existant, par ex. tcp://10.0.0.5:8786, au lieu d'un cluster local",
-        "an existing Dask scheduler, e.g. tcp://10.0.0.5:8786, instead of a local cluster"))
+    _add_dask(cal)
     cal.add_argument("--out", metavar="DIR", help=T(
         "dossier de la calibration (défaut outputs/calibration-<nom>) ; relancer la même commande "
         "reprend après la dernière génération finie",
         "calibration folder (default outputs/calibration-<name>); rerunning the same command resumes "
         "after the last finished generation"))
-    cal.add_argument("--quiet", action="store_true", help=T("ni barre de progression ni tableau",
-                                                            "no progress bar nor table"))
+    _add_quiet(cal)
 
     sa = sub.add_parser("sensitivity", help=T(
         "analyse de sensibilité (Morris ou Sobol) des paramètres choisis dans un fichier de "
@@ -220,19 +222,13 @@ def build_parser() -> argparse.ArgumentParser:
     sa.add_argument("config", metavar="CONFIG.yaml", help=T(
         "fichier de configuration de l'analyse (par ex. calibration/france_sensitivity.yaml)",
         "the analysis' config file (e.g. calibration/france_sensitivity.yaml)"))
-    sa.add_argument("--workers", type=_int_at_least(1), metavar="N", help=T(
-        "processus du cluster Dask local (défaut : un par cœur ; 1 : dans ce processus)",
-        "worker processes of the local Dask cluster (default: one per core; 1: run here)"))
-    sa.add_argument("--scheduler", metavar=T("ADRESSE", "ADDRESS"), help=T(
-        "un ordonnanceur Dask existant, par ex. tcp://10.0.0.5:8786, au lieu d'un cluster local",
-        "an existing Dask scheduler, e.g. tcp://10.0.0.5:8786, instead of a local cluster"))
+    _add_dask(sa)
     sa.add_argument("--out", metavar="DIR", help=T(
         "dossier de l'analyse (défaut outputs/sensitivity-<nom>-<méthode>) ; relancer la même commande "
         "reprend et saute les points déjà simulés",
         "analysis folder (default outputs/sensitivity-<name>-<method>); rerunning the same command "
         "resumes and skips the points already run"))
-    sa.add_argument("--quiet", action="store_true", help=T("ni barre de progression ni tableau",
-                                                           "no progress bar nor table"))
+    _add_quiet(sa)
 
     v = sub.add_parser("validate", help=T("vérifie des fichiers de scénario sans les simuler",
                                           "check scenario files without running them"))
