@@ -24,7 +24,6 @@ import functools
 import hashlib
 import json
 import math
-import os
 import shutil
 import time
 import typing
@@ -386,22 +385,14 @@ def point_specs(cfg: Config, X: np.ndarray):
 def publish_point(root: str | Path, spec, values: dict, seconds: float = 0.0) -> None:
     """Write one run's output values atomically into `<root>/runs/<key>/` (manifest last)."""
     from ..ensemble import MANIFEST, run_dir
+    from ..rundir import publish_dir
 
-    final = run_dir(Path(root), spec)
-    final.parent.mkdir(parents=True, exist_ok=True)
-    tmp = final.parent / f".tmp-{spec.key}-{os.getpid()}-{time.monotonic_ns()}"
-    tmp.mkdir()
-    try:
-        (tmp / POINT_FILE).write_text(json.dumps(values, sort_keys=True) + "\n", encoding="utf-8")
-        (tmp / MANIFEST).write_text(json.dumps({"scenario": spec.scenario, "seed": spec.seed,
-                                                "digest": spec.digest, "seconds": round(seconds, 3)}) + "\n",
-                                    encoding="utf-8")
-        if final.exists():
-            shutil.rmtree(final)
-        os.replace(tmp, final)
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
+    # force: a stale folder of the same key from other inputs is replaced
+    with publish_dir(run_dir(Path(root), spec), force=True) as rd:
+        (rd.tmp / POINT_FILE).write_text(json.dumps(values, sort_keys=True) + "\n", encoding="utf-8")
+        (rd.tmp / MANIFEST).write_text(json.dumps({"scenario": spec.scenario, "seed": spec.seed,
+                                                   "digest": spec.digest,
+                                                   "seconds": round(seconds, 3)}) + "\n", encoding="utf-8")
 
 
 def yearly_outputs(ind: pd.DataFrame) -> dict:
@@ -623,7 +614,7 @@ def run_sensitivity(cfg: Config, out: Path | None = None, workers: int | None = 
     """Sample, run every point x seed not already done under `out` (on Dask), analyse, publish
     `<out>/results/`. A failed run is reported and no indices are written; rerunning resumes."""
     from ..ensemble import run_ensemble
-    from ..rundir import publish_dir
+    from ..rundir import publish_dir, publish_file
 
     out = Path(out) if out is not None else default_out(cfg)
     prepare_out(out)
@@ -631,9 +622,7 @@ def run_sensitivity(cfg: Config, out: Path | None = None, workers: int | None = 
     specs = point_specs(cfg, X)
     marker = {"config": str(cfg.path), "digest": cfg.digest(), "method": cfg.method,
               "points": int(len(X)), "runs": len(specs)}
-    tmp = out / f".{MARKER}.tmp"
-    tmp.write_text(json.dumps(marker, indent=1) + "\n", encoding="utf-8")
-    os.replace(tmp, out / MARKER)
+    publish_file(out / MARKER, lambda f: f.write_text(json.dumps(marker, indent=1) + "\n", encoding="utf-8"))
     res = run_ensemble(specs, out, workers=workers, scheduler=scheduler, progress=progress,
                        runner=runner or run_point,
                        label=tr("Analyse de sensibilité", "Sensitivity analysis"))
