@@ -45,7 +45,10 @@ class EventLog:
         self.applicants_at_start = np.flatnonzero(hh.state == APPLICANT).astype(np.int64)
 
     def add(self, event: int, h, d=-1, r=-1, other=-1) -> None:
-        """Record one event for one household or a batch (arrays broadcast together)."""
+        """Record one event for one household or a batch (arrays broadcast together). Nothing is
+        recorded during the spin-up: its events are forgotten (see clear)."""
+        if self.model.spinning_up:
+            return
         if isinstance(h, _SCALAR) and isinstance(d, _SCALAR) and isinstance(r, _SCALAR):
             # the common single-move case, kept cheap
             self._single.append((self.model.month, event, int(h), int(d), int(r), int(other),
@@ -86,6 +89,8 @@ class EventLog:
 
     def note_offer(self, h: int) -> None:
         """Record who the household of an offer is, in the order of the allocator's offer log."""
+        if self.model.spinning_up:
+            return
         self.offer_who.append(self._who_one(h))
 
     def _who(self, h: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

@@ -263,6 +263,8 @@ class Observer:
         dwellings are listed QPV first, so the QPV and outside-QPV tenants are two slices; within a
         residence they keep their order, so per-residence sums are the same to the bit."""
         m = self.model
+        if m.spinning_up:
+            return self._spin_up_step()
         dw, hh, terr = m.dwellings, m.households, m.territory
         month, name = m.month, terr.name
         obs = m.sc.observation
@@ -273,11 +275,7 @@ class Observer:
         qr = terr.nb_qpv[res_nbhd]                      # QPV residences
         status = dw.status
         dw_qpv = terr.nb_qpv.take(dw.nbhd)
-        is_occ = status == OCCUPIED
-        occ_q = np.flatnonzero(is_occ & dw_qpv)
-        nq = occ_q.size
-        occ = np.concatenate((occ_q, np.flatnonzero(is_occ & ~dw_qpv)))
-        t = dw.tenant[occ].astype(np.intp)
+        occ, nq, t = self._tenants(dw_qpv)
         res = dw.residence[occ]
         inc_uc = hh.income_uc_of(t)
         q, q1, q_ends = self._quartiles(inc_uc)
@@ -291,12 +289,7 @@ class Observer:
         code += prio
         code += prio
         vd = np.flatnonzero(status == VACANT)
-        A = m.allocator.alloc_log
-        a_res = np.asarray(A["residence"][self._month_alloc_start:], np.int64) if A["residence"] else np.empty(0, np.int64)
-        a_kind = np.asarray(A["kind"][self._month_alloc_start:], np.int64) if A["kind"] else np.empty(0, np.int64)
-        self._month_alloc_start = len(A["residence"])
-        exits = np.asarray(self.flows["exits"], np.int64)
-        self.flows["exits"] = []
+        a_res, a_kind, exits = self._month_flows()
         S = np.empty((9, n_res))
         S[:3] = (np.bincount(code, minlength=4 * n_res).reshape(n_res, 4) @ self._CODE_TO_ROWS).T
         S[3] = np.bincount(res, weights=dw.rent_m2[occ] * dw.surface[occ] - dw.reduction[occ]
@@ -413,9 +406,7 @@ class Observer:
         all_scales("allocations", tqo[4], N[self._ALLOCS], S[self._ALLOCS])
         all_scales("transfers", tqo[5], N[self._TRANSFERS], S[self._TRANSFERS])
         all_scales("exits", tqo[6], N[self._EXITS], S[self._EXITS])
-        self._alloc_res_months.append(a_res)
-        if len(self._alloc_res_months) > 12:
-            self._alloc_res_months.pop(0)
+        self._roll_year(a_res)
         year_res = np.concatenate(self._alloc_res_months)
         n_year = year_res.size
         occ_nb = N[self._TENANTS]
@@ -447,6 +438,39 @@ class Observer:
         }
         if month % 12 == 0 and month > 0:      # month 0 closes no year of the run
             self.yearly((occ, t, res, q1))
+
+    def _spin_up_step(self) -> None:
+        """A spin-up month: its indicators are forgotten, so only what the processes read of the
+        observer is kept up to date (the tenants' rent burden, the rolling year of allocations that
+        steers the inflow, the month's flows), about a fifth of a full step."""
+        m = self.model
+        occ, _, t = self._tenants(m.territory.nb_qpv.take(m.dwellings.nbhd))
+        m.cache_tenant_costs(t, rents.costs(m, t, occ)[1])
+        self._roll_year(self._month_flows()[0])
+
+    def _tenants(self, dw_qpv: np.ndarray) -> tuple[np.ndarray, int, np.ndarray]:
+        """(occupied dwellings, QPV ones first; how many are in a QPV; their tenants)."""
+        dw = self.model.dwellings
+        is_occ = dw.status == OCCUPIED
+        occ_q = np.flatnonzero(is_occ & dw_qpv)
+        occ = np.concatenate((occ_q, np.flatnonzero(is_occ & ~dw_qpv)))
+        return occ, occ_q.size, dw.tenant[occ].astype(np.intp)
+
+    def _month_flows(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """The month's allocations (residence, kind) and exits (residence), read once."""
+        A = self.model.allocator.alloc_log
+        a_res = np.asarray(A["residence"][self._month_alloc_start:], np.int64) if A["residence"] else np.empty(0, np.int64)
+        a_kind = np.asarray(A["kind"][self._month_alloc_start:], np.int64) if A["kind"] else np.empty(0, np.int64)
+        self._month_alloc_start = len(A["residence"])
+        exits = np.asarray(self.flows["exits"], np.int64)
+        self.flows["exits"] = []
+        return a_res, a_kind, exits
+
+    def _roll_year(self, a_res: np.ndarray) -> None:
+        """Keep the residences allocated in each of the last 12 months."""
+        self._alloc_res_months.append(a_res)
+        if len(self._alloc_res_months) > 12:
+            self._alloc_res_months.pop(0)
 
     def _quartiles(self, income_uc: np.ndarray):
         """(quartile 0..3, Q1 flag, cumulated counts of Q1..Q4) of incomes per UC."""
