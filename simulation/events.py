@@ -121,28 +121,49 @@ class EventLog:
         self._q.append(a[:, 6].astype(np.int8))
         self._p.append(a[:, 7].astype(np.int8))
 
-    def frame(self) -> pd.DataFrame:
+    def count(self) -> int:
+        """Number of events recorded."""
+        return sum(a.size for a in self._m) + len(self._single)
+
+    def columns(self) -> dict[str, np.ndarray]:
+        """The log as one numpy array per field (month, event, household, dwelling, residence,
+        from_dwelling, quartile, priority code), in recording order. The chunks are merged into
+        these arrays and kept as the only chunk, so the log is not held twice (#9: the writer and
+        the trajectories read these columns instead of a whole pandas frame)."""
+        self._flush()
+        fields = (("month", "_m", np.int32), ("event", "_e", np.int8), ("household", "_h", np.int64),
+                  ("dwelling", "_d", np.int64), ("residence", "_r", np.int64),
+                  ("from_dwelling", "_o", np.int64), ("quartile", "_q", np.int8),
+                  ("priority", "_p", np.int8))
+        out = {}
+        for name, attr, dt in fields:
+            parts = getattr(self, attr)
+            if len(parts) != 1 or parts[0].dtype != dt:
+                a = np.concatenate(parts).astype(dt, copy=False) if parts else np.empty(0, dt)
+                parts[:] = [a]
+            out[name] = parts[0]
+        return out
+
+    def frame(self, start: int = 0, stop: int | None = None) -> pd.DataFrame:
         """One row per event: month and its calendar date, event name, household and the dwelling
         concerned, where it is (residence and neighbourhood names, QPV flag; missing for events
         outside social housing), who the household was (quartile 1..4, 0 if no household;
-        priority and DALO status), the dwelling left by a move, and the residence index."""
-        self._flush()
-        cat = lambda parts, dt: np.concatenate(parts).astype(dt) if parts else np.empty(0, dt)
-        e = cat(self._e, np.int8)
-        month = cat(self._m, np.int32)
-        r = cat(self._r, np.int64)
-        p = cat(self._p, np.int8)
+        priority and DALO status), the dwelling left by a move, and the residence index.
+        `start`, `stop`: only the events of that range of rows (the writer builds the table one
+        row group at a time)."""
+        c = {k: v[start:stop] for k, v in self.columns().items()}
+        month, r, p = c["month"], c["residence"], c["priority"]
         return pd.DataFrame({
             "month": month,
             "date": month_dates(month, self.model.sc.run.start_year),
-            "event": pd.Categorical.from_codes(e, categories=list(EVENT_NAMES)),
-            "household": cat(self._h, np.int64),
-            "dwelling": cat(self._d, np.int64),
+            "event": pd.Categorical.from_codes(c["event"], categories=list(EVENT_NAMES)),
+            "household": c["household"],
+            "dwelling": c["dwelling"],
             **place_columns(self.model.territory, r),
-            "quartile": cat(self._q, np.int8),
+            "quartile": c["quartile"],
             "priority": p > 0,
             "dalo": p == 2,
-            "from_dwelling": cat(self._o, np.int64),
+            "from_dwelling": c["from_dwelling"],
             "residence_id": r,
         })
 

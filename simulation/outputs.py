@@ -43,12 +43,51 @@ def _version(dist: str) -> str:
         return "unknown"
 
 
+# pyarrow's default row group length: writing row group by row group gives the same file as one
+# write_table, while only one row group's Arrow copy is in memory at a time (#9)
+ROW_GROUP = 1024 * 1024
+
+
 def write_parquet(df: pd.DataFrame, path: Path, table: str | None = None) -> Path:
     """Write a DataFrame deterministically (pyarrow, no index); with `table`, the columns carry
     their descriptions and units from simulation/tables.py."""
-    t = _tables.to_arrow(table, df) if table else pa.Table.from_pandas(df, preserve_index=False)
-    pq.write_table(t, path, **PARQUET_OPTIONS)
+    return write_row_groups(len(df), lambda a, b: df.iloc[a:b], path, table)
+
+
+def write_row_groups(n: int, rows, path: Path, table: str | None = None) -> Path:
+    """Write a table of `n` rows given by `rows(start, stop)` (a DataFrame of those rows), one row
+    group at a time: the same bytes as pyarrow.parquet.write_table of the whole table, but only one
+    row group is converted to Arrow at a time, and the whole frame need never exist (events)."""
+    def arrow(df):
+        return _tables.to_arrow(table, df) if table else pa.Table.from_pandas(df, preserve_index=False)
+
+    if n <= ROW_GROUP:
+        pq.write_table(arrow(rows(0, n)), path, **PARQUET_OPTIONS)
+        return path
+    writer = None
+    try:
+        for a in range(0, n, ROW_GROUP):
+            t = arrow(rows(a, min(a + ROW_GROUP, n)))
+            if writer is None:
+                writer = pq.ParquetWriter(path, t.schema, **PARQUET_OPTIONS)
+            writer.write_table(t)
+            del t
+    finally:
+        if writer is not None:
+            writer.close()
     return path
+
+
+class EventRows:
+    """The event table without building it whole: `n` rows, `frame(start, stop)` a range of them with
+    their dates (written row group by row group, #9)."""
+
+    def __init__(self, model):
+        self.model = model
+        self.n = model.log.count()
+
+    def frame(self, start: int, stop: int) -> pd.DataFrame:
+        return _tables.with_dates("events", self.model.log.frame(start, stop), self.model.sc.run.start_year)
 
 
 def rehousing_frame(model) -> pd.DataFrame:
@@ -74,21 +113,24 @@ def quartile_frame(model) -> pd.DataFrame:
     })
 
 
-def iter_output_tables(model, indicators: pd.DataFrame | None = None):
+def iter_output_tables(model, indicators: pd.DataFrame | None = None, lazy_events: bool = False):
     """(name, table) for every table of a run as written, with names and calendar dates (see
     docs/outputs.md), built one at a time: a writer that drops each table before asking for the next
-    holds one table (and what it is built from) at a time, not all of them. The event frame is built
-    once and reused for the trajectories, the spells for the transitions."""
+    holds one table (and what it is built from) at a time, not all of them. The trajectories are
+    rebuilt from the log's numpy columns, the transitions from the spells. With `lazy_events` the
+    events come as an EventRows (for a writer that builds them a row group at a time)."""
     sy = model.sc.run.start_year
     ind = model.indicators() if indicators is None else indicators
+    indicators = None
     yield "indicators", _tables.with_dates("indicators", ind, sy)
     del ind
     yield "allocations", _tables.with_dates("allocations", model.allocations(), sy)
     yield "offers", _tables.with_dates("offers", model.offers(), sy)
-    events = model.events()
-    yield "events", _tables.with_dates("events", events, sy)
-    sp = trajectories.spells(model, events)
-    del events
+    if lazy_events:
+        yield "events", EventRows(model)
+    else:
+        yield "events", _tables.with_dates("events", model.events(), sy)
+    sp = trajectories.spells(model)
     yield "trajectories", _tables.with_dates("trajectories", sp, sy)
     tr_ = trajectories.transitions(model, sp)
     del sp
@@ -127,10 +169,13 @@ def write_run(model, out_dir: Path | str, timings: dict, scenario_path: str | Pa
     files.append(p)
 
     ind = None
-    for name, df in iter_output_tables(model, indicators):   # one table in memory at a time
+    # one table in memory at a time; without CSV copies the events are never a whole frame
+    for name, df in iter_output_tables(model, indicators, lazy_events=not csv):
         if name == "indicators":
             ind = df
-        if name == "quartiles":
+        if isinstance(df, EventRows):
+            p = write_row_groups(df.n, df.frame, out / f"{name}.parquet", table=name)
+        elif name == "quartiles":
             p = out / "quartiles.csv"
             df.to_csv(p, index=False, float_format="%.2f", lineterminator="\n", date_format="%Y-%m-%d")
         else:

@@ -50,18 +50,31 @@ _STARTS_TENANT = ev.MOVES_IN + (_INIT_TENANT,)
 _RELEVANT = (ev.APPLIED, ev.FORMED) + ev.MOVES_IN + ev.LEAVES
 
 
-def initial_dwellings(model, events: pd.DataFrame | None = None) -> tuple[np.ndarray, np.ndarray]:
-    """(households, dwellings) of the tenants present at month 0, reconstructed from the log."""
+def _event_columns(model, events: pd.DataFrame | dict | None) -> dict[str, np.ndarray]:
+    """event code, household, month, dwelling and from_dwelling of every event as numpy arrays:
+    from the log itself (no pandas frame, #9) unless the caller passes the event frame."""
+    if events is None:
+        events = model.log.columns()
+    if isinstance(events, pd.DataFrame):
+        return {"event": events["event"].cat.codes.to_numpy(), "household": events["household"].to_numpy(),
+                "month": events["month"].to_numpy(), "dwelling": events["dwelling"].to_numpy(),
+                "from_dwelling": events["from_dwelling"].to_numpy()}
+    return events
+
+
+def initial_dwellings(model, events: pd.DataFrame | dict | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """(households, dwellings) of the tenants present at month 0, reconstructed from the log.
+    `events`: the event frame or the log's columns (model.log.columns()); by default the log's."""
     t0 = np.asarray(model.log.tenants_at_start, np.int64)
     if t0.size == 0:
         return t0, t0.copy()
-    e = model.events() if events is None else events
-    code = e["event"].cat.codes.to_numpy()
-    h = e["household"].to_numpy()
+    e = _event_columns(model, events)
+    code = e["event"]
+    h = e["household"]
     is_move = np.isin(code, ev.MOVES_IN)
     is_leave = np.isin(code, ev.LEAVES)
     sel = np.flatnonzero((is_move | is_leave) & (h >= 0))
-    left_dwelling = np.where(is_move[sel], e["from_dwelling"].to_numpy()[sel], e["dwelling"].to_numpy()[sel])
+    left_dwelling = np.where(is_move[sel], e["from_dwelling"][sel], e["dwelling"][sel])
     # first move/leave event of each household (log order is chronological)
     hs, first = np.unique(h[sel], return_index=True)
     d0 = model.households.dwelling[t0].astype(np.int64)
@@ -73,15 +86,15 @@ def initial_dwellings(model, events: pd.DataFrame | None = None) -> tuple[np.nda
     return t0, d0
 
 
-def spells(model, events: pd.DataFrame | None = None) -> pd.DataFrame:
+def spells(model, events: pd.DataFrame | dict | None = None) -> pd.DataFrame:
     """Every household's spells: household, spell (0-based rank), kind, start_month, end_month
     (-1 if open), dwelling (-1 unless tenant), residence, neighbourhood, in_qpv (NA unless tenant),
-    start_reason, end_reason. Sorted by household then spell. `events`: model.events() if the
-    caller already has it (it is the largest table of a run)."""
-    e = model.events() if events is None else events
+    start_reason, end_reason. Sorted by household then spell. `events`: the event frame if the
+    caller already has it, else read from the log's numpy columns (no frame of the whole log)."""
+    e = _event_columns(model, events)
     hh, dw, terr = model.households, model.dwellings, model.territory
-    code_all = e["event"].cat.codes.to_numpy().astype(np.int64)
-    h_all = e["household"].to_numpy()
+    code_all = e["event"].astype(np.int64)
+    h_all = e["household"]
     keep = np.flatnonzero((h_all >= 0) & np.isin(code_all, _RELEVANT))
 
     t0, d0 = initial_dwellings(model, e)
@@ -94,9 +107,9 @@ def spells(model, events: pd.DataFrame | None = None) -> pd.DataFrame:
 
     H = np.concatenate([t0, a0, h_all[keep]])
     M = np.concatenate([np.zeros(t0.size, np.int64), np.maximum(hh.created[a0], 0).astype(np.int64),
-                        e["month"].to_numpy()[keep].astype(np.int64)])
+                        e["month"][keep].astype(np.int64)])
     C = np.concatenate([np.full(t0.size, _INIT_TENANT), np.full(a0.size, _INIT_APPLICANT), code_all[keep]])
-    D = np.concatenate([d0, np.full(a0.size, -1, np.int64), e["dwelling"].to_numpy()[keep]])
+    D = np.concatenate([d0, np.full(a0.size, -1, np.int64), e["dwelling"][keep]])
     order = np.argsort(H, kind="stable")   # synthetic start rows first, then the log's order
     H, M, C, D = H[order], M[order], C[order], D[order]
 
