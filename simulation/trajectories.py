@@ -93,7 +93,7 @@ def spells(model, events: pd.DataFrame | dict | None = None) -> pd.DataFrame:
     caller already has it, else read from the log's numpy columns (no frame of the whole log)."""
     e = _event_columns(model, events)
     hh, dw, terr = model.households, model.dwellings, model.territory
-    code_all = e["event"].astype(np.int64)
+    code_all = e["event"]
     h_all = e["household"]
     keep = np.flatnonzero((h_all >= 0) & np.isin(code_all, _RELEVANT))
 
@@ -103,31 +103,40 @@ def spells(model, events: pd.DataFrame | dict | None = None) -> pd.DataFrame:
     entered[t0] = True
     entered[h_all[keep][np.isin(code_all[keep], (ev.APPLIED, ev.FORMED))]] = True
     a0 = np.flatnonzero(~entered)
+    del entered
     a0 = a0[np.isin(a0, model.log.applicants_at_start)]   # not those gone during the spin-up
 
+    # one row per synthetic start and relevant event, sorted by household (synthetic start rows
+    # first, then the log's order); narrow dtypes and one column at a time keep the peak low (#9)
     H = np.concatenate([t0, a0, h_all[keep]])
-    M = np.concatenate([np.zeros(t0.size, np.int64), np.maximum(hh.created[a0], 0).astype(np.int64),
-                        e["month"][keep].astype(np.int64)])
-    C = np.concatenate([np.full(t0.size, _INIT_TENANT), np.full(a0.size, _INIT_APPLICANT), code_all[keep]])
-    D = np.concatenate([d0, np.full(a0.size, -1, np.int64), e["dwelling"][keep]])
-    order = np.argsort(H, kind="stable")   # synthetic start rows first, then the log's order
-    H, M, C, D = H[order], M[order], C[order], D[order]
+    order = np.argsort(H, kind="stable")
+    H = H[order]
+
+    def by_household(parts, dtype):
+        return np.concatenate([np.asarray(x, dtype) for x in parts])[order]
+
+    M = by_household([np.zeros(t0.size), np.maximum(hh.created[a0], 0), e["month"][keep]], np.int32)
+    C = by_household([np.full(t0.size, _INIT_TENANT), np.full(a0.size, _INIT_APPLICANT), code_all[keep]],
+                     np.int8)
+    D = by_household([d0, np.full(a0.size, -1), e["dwelling"][keep]], np.int64)
+    del order, keep
 
     n = H.size
-    last_of_household = np.ones(n, bool)
-    if n > 1:
-        last_of_household[:-1] = H[1:] != H[:-1]
-    nxt = np.minimum(np.arange(n) + 1, max(n - 1, 0))
-    end_month = np.where(last_of_household, -1, M[nxt])
-    end_code = np.where(last_of_household, _STILL_THERE, C[nxt])
-
     is_app = np.isin(C, _STARTS_APPLICANT)
     is_ten = np.isin(C, _STARTS_TENANT)
     is_left = np.isin(C, (ev.EXIT, ev.FORCED_EXIT, ev.LOST_RIGHT_TO_STAY)) & (D >= 0)
     starts = np.flatnonzero(is_app | is_ten | is_left)
     kind = np.where(is_ten[starts], TENANT_SPELL, np.where(is_app[starts], APPLICANT_SPELL, LEFT_SPELL))
+    del is_app, is_ten, is_left
+    # a spell ends at the household's next row, or is still open after its last row
+    nxt = np.minimum(starts + 1, max(n - 1, 0))
+    last = (starts == n - 1) | (H[nxt] != H[starts])
+    end_month = np.where(last, -1, M[nxt])
+    end_code = np.where(last, _STILL_THERE, C[nxt])
+    del nxt, last
 
-    Hs = H[starts]
+    Hs, start_month, start_code, Ds = H[starts], M[starts], C[starts], D[starts]
+    del H, M, C, D
     first = np.ones(starts.size, bool)
     if starts.size > 1:
         first[1:] = Hs[1:] != Hs[:-1]
@@ -135,7 +144,7 @@ def spells(model, events: pd.DataFrame | dict | None = None) -> pd.DataFrame:
     spell_no = idx - np.maximum.accumulate(np.where(first, idx, 0))
 
     tenant = kind == TENANT_SPELL
-    dwelling = np.where(tenant, D[starts], -1)
+    dwelling = np.where(tenant, Ds, -1)
     res = np.full(starts.size, -1, np.int64)
     res[tenant] = dw.residence[dwelling[tenant]]
     nb = np.full(starts.size, -1, np.int64)
@@ -147,14 +156,14 @@ def spells(model, events: pd.DataFrame | dict | None = None) -> pd.DataFrame:
         "household": Hs.astype(np.int64),
         "spell": spell_no.astype(np.int32),
         "kind": pd.Categorical.from_codes(kind, categories=list(SPELL_KINDS)),
-        "start_month": M[starts].astype(np.int32),
-        "end_month": end_month[starts].astype(np.int32),
+        "start_month": start_month.astype(np.int32),
+        "end_month": end_month.astype(np.int32),
         "dwelling": dwelling.astype(np.int64),
         "residence": pd.Categorical.from_codes(res, categories=list(terr.res_names)),
         "neighbourhood": pd.Categorical.from_codes(nb, categories=list(terr.nb_names)),
         "in_qpv": in_qpv,
-        "start_reason": pd.Categorical.from_codes(_REASON_INDEX[C[starts]], categories=list(_REASON_CATEGORIES)),
-        "end_reason": pd.Categorical.from_codes(_REASON_INDEX[end_code[starts]],
+        "start_reason": pd.Categorical.from_codes(_REASON_INDEX[start_code], categories=list(_REASON_CATEGORIES)),
+        "end_reason": pd.Categorical.from_codes(_REASON_INDEX[end_code],
                                                 categories=list(_REASON_CATEGORIES)),
     })
 
