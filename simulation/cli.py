@@ -384,7 +384,7 @@ def _run(scenario: str | Path, seed: int | None, years: int | None, out: str | N
 def _simulate(sc, path, out_dir: Path, quiet: bool, console, csv: bool = False):
     """Build and run the model, write its files into out_dir; (model, indicators, timings)."""
     from .model import HousingModel
-    from .outputs import write_run
+    from .outputs import release_memory, write_run
 
     timings = {}
     t = time.perf_counter()
@@ -410,6 +410,7 @@ def _simulate(sc, path, out_dir: Path, quiet: bool, console, csv: bool = False):
         model.run()
     timings["run"] = time.perf_counter() - t
 
+    release_memory()   # the run's freed temporaries, before the indicator table's own peak (#9)
     indicators = model.indicators()
     write_run(model, out_dir, timings, str(path), indicators=indicators, atomic=False, csv=csv)
     return model, indicators, timings
