@@ -95,7 +95,7 @@ def spells(model, events: pd.DataFrame | dict | None = None) -> pd.DataFrame:
     hh, dw, terr = model.households, model.dwellings, model.territory
     code_all = e["event"]
     h_all = e["household"]
-    keep = np.flatnonzero((h_all >= 0) & np.isin(code_all, _RELEVANT))
+    keep = (h_all >= 0) & np.isin(code_all, _RELEVANT)   # a mask: smaller than its indices
 
     t0, d0 = initial_dwellings(model, e)
     # initial applicants: households neither tenants at the start nor entered through an event
@@ -108,7 +108,8 @@ def spells(model, events: pd.DataFrame | dict | None = None) -> pd.DataFrame:
 
     # one row per synthetic start and relevant event, sorted by household (synthetic start rows
     # first, then the log's order); narrow dtypes and one column at a time keep the peak low (#9)
-    H = np.concatenate([t0, a0, h_all[keep]])
+    # household and dwelling identifiers fit in int32 (the state's columns are int32)
+    H = np.concatenate([t0.astype(np.int32), a0.astype(np.int32), h_all[keep].astype(np.int32)])
     order = np.argsort(H, kind="stable")
     H = H[order]
 
@@ -118,7 +119,7 @@ def spells(model, events: pd.DataFrame | dict | None = None) -> pd.DataFrame:
     M = by_household([np.zeros(t0.size), np.maximum(hh.created[a0], 0), e["month"][keep]], np.int32)
     C = by_household([np.full(t0.size, _INIT_TENANT), np.full(a0.size, _INIT_APPLICANT), code_all[keep]],
                      np.int8)
-    D = by_household([d0, np.full(a0.size, -1), e["dwelling"][keep]], np.int64)
+    D = by_household([d0, np.full(a0.size, -1), e["dwelling"][keep]], np.int32)
     del order, keep
 
     n = H.size
@@ -152,7 +153,7 @@ def spells(model, events: pd.DataFrame | dict | None = None) -> pd.DataFrame:
     in_qpv = pd.array(np.where(tenant, np.asarray(terr.nb_qpv)[np.maximum(nb, 0)], False), dtype="boolean")
     in_qpv[~tenant] = pd.NA
 
-    return pd.DataFrame({
+    return pd.DataFrame(copy=False, data={
         "household": Hs.astype(np.int64),
         "spell": spell_no.astype(np.int32),
         "kind": pd.Categorical.from_codes(kind, categories=list(SPELL_KINDS)),
@@ -179,12 +180,17 @@ def _spell_arrays(sp: pd.DataFrame) -> dict[str, np.ndarray]:
 def area_at(sp: pd.DataFrame | dict, month: int, n_households: int) -> tuple[np.ndarray, np.ndarray]:
     """(area code, spell kind) of every household at the end of `month` (-1 where no spell covers
     it: not yet entered, dead or lapsed). Area codes index AREA_TYPES."""
-    a = _spell_arrays(sp) if isinstance(sp, pd.DataFrame) else sp
+    a_out, k_out = _area_at(_spell_arrays(sp) if isinstance(sp, pd.DataFrame) else sp, month, n_households)
+    return a_out.astype(np.int64), k_out.astype(np.int64)
+
+
+def _area_at(a: dict, month: int, n_households: int) -> tuple[np.ndarray, np.ndarray]:
+    """area_at as int8 codes: transitions keeps two years of them for every household (#9)."""
     start, end = a["start"], a["end"]
     cover = np.flatnonzero((start <= month) & ((end > month) | (end < 0)))
     h = a["household"][cover]
-    a_out = np.full(n_households, -1, np.int64)
-    k_out = np.full(n_households, -1, np.int64)
+    a_out = np.full(n_households, -1, np.int8)
+    k_out = np.full(n_households, -1, np.int8)
     a_out[h] = a["area"][cover]
     k_out[h] = a["kind"][cover]
     return a_out, k_out
@@ -210,28 +216,28 @@ def transitions(model, sp: pd.DataFrame | None = None) -> pd.DataFrame:
     if sp is None:
         sp = spells(model)
     n = model.households.n
-    quart = (model.quartile(model.households.income_uc) + 1).astype(np.int64)
+    quart = (model.quartile(model.households.income_uc) + 1).astype(np.int8)
     years = model.month // 12
     hh = sp["household"].to_numpy()
     first = sp["spell"].to_numpy() == 0
-    first_month = np.full(n, np.iinfo(np.int64).max)
+    first_month = np.full(n, np.iinfo(np.int32).max, np.int32)
     first_month[hh[first]] = sp["start_month"].to_numpy()[first]
     # households that stop being followed: death or lapse of an application (once each at most)
     end_reason = sp["end_reason"].cat.codes.to_numpy()
     death, lapse = _REASON_CATEGORIES.index("death"), _REASON_CATEGORIES.index("lapse")
     term = (end_reason == death) | (end_reason == lapse)
-    term_month = np.full(n, np.iinfo(np.int64).max)
+    term_month = np.full(n, np.iinfo(np.int32).max, np.int32)
     term_month[hh[term]] = sp["end_month"].to_numpy()[term]
-    term_area = np.full(n, -1, np.int64)
+    term_area = np.full(n, -1, np.int8)
     term_area[hh[term]] = np.where(end_reason[term] == death, DIED, OUTSIDE_SH)
     arrays = _spell_arrays(sp)
 
     n_from, n_to = 3, 4
     rows = []
-    a_prev, k_prev = area_at(arrays, 0, n)
+    a_prev, k_prev = _area_at(arrays, 0, n)
     for k in range(1, years + 1):
         b0, b1 = 12 * (k - 1), 12 * k
-        a_next, k_next = area_at(arrays, b1, n)
+        a_next, k_next = _area_at(arrays, b1, n)
         followed = np.isin(k_prev, (APPLICANT_SPELL, TENANT_SPELL))
         entrant = (first_month > b0) & (first_month <= b1)
         sel = np.flatnonzero(followed | entrant)
