@@ -3,7 +3,7 @@
 a. A baseline and a variant whose policy starts at a date have identical indicator tables before the
    policy's first month and different ones afterwards (named random streams).
 b. Direction of the policy stylised facts (docs/model.md) on the stylised town: 3 seeds, 12 years, means over
-   seeds, one `compare()` call for all scenarios (one xdist group: built once, by one worker).
+   seeds, one `compare()` call for all scenarios (built once, by one xdist worker: tests/conftest.py).
 c. Unit-level checks of single levers on small runs: demolition, reconstitution, sale, single rent,
    SLS, ceiling waiver, rehousing cost cap.
 
@@ -116,9 +116,8 @@ def _compute_facts() -> pd.DataFrame:
                    from_year=FACT_FROM_YEAR, workers=1)
 
 
-# Every test reading the fact table is in one xdist group (`--dist loadgroup`, pyproject.toml), so one
-# worker builds the table once while the others run the rest of the suite: no worker waits on another.
-FACTS_GROUP = pytest.mark.xdist_group("lever_facts")
+# Every test reading the fact table (directly or through `facts`) is put in one xdist group by
+# tests/conftest.py, so one worker builds the table once while the other runs the rest of the suite.
 
 
 @pytest.fixture(scope="module")
@@ -141,7 +140,6 @@ def _effect(facts, scenario, metric) -> float:
     return float(facts.loc[(scenario, metric), "effect"])
 
 
-@FACTS_GROUP
 def test_single_rent_opens_outside_qpv_with_little_effect_in_qpv(facts):
     """More Q1 households are housed outside QPV (allocations, averaged over the years after the
     policy), while the Q1 share of QPV tenants (averaged over the same months) moves by less than 3
@@ -156,7 +154,6 @@ def test_single_rent_opens_outside_qpv_with_little_effect_in_qpv(facts):
     assert abs(qpv) < 0.03, f"single rent should change QPV occupancy little (effect {qpv:+.4f})"
 
 
-@FACTS_GROUP
 def test_solvent_households_leave_rather_than_be_rehoused(facts):
     q34 = _mean(facts, "renewal_tour_a", "to_rehouse_q34_left_share")
     q1 = _mean(facts, "renewal_tour_a", "to_rehouse_q1_left_share")
@@ -164,14 +161,12 @@ def test_solvent_households_leave_rather_than_be_rehoused(facts):
                       f"ones: Q3-Q4 {q34:.3f}, Q1 {q1:.3f}")
 
 
-@FACTS_GROUP
 def test_rehousing_targets_reach_outside_qpv(facts):
     tgt = _mean(facts, "rehousing_outside_qpv", "rehoused_outside_qpv_share")
     dflt = _mean(facts, "renewal_tour_a", "rehoused_outside_qpv_share")
     assert tgt > dflt, f"a 50 % outside-QPV target should rehouse more outside QPV: {tgt:.3f} vs {dflt:.3f}"
 
 
-@FACTS_GROUP
 @pytest.mark.xfail(strict=False, reason=(
     "known gap: over 10 seeds the site's mean Q1 share is 0.322 with "
     "targeted, capped rehousing vs 0.315 with default rehousing. Households rehoused on the site "
@@ -184,7 +179,6 @@ def test_targeted_rehousing_improves_site_mix(facts):
                         f"lower Q1 share on the site than default rehousing: {tgt:.4f} vs {dflt:.4f}")
 
 
-@FACTS_GROUP
 def test_need_first_scoring_conflicts_with_mix(facts):
     q1 = _effect(facts, "scoring_need_first", "q1_share_allocations_qpv")
     q2q4 = _effect(facts, "scoring_need_first", "q2q4_share_allocations_in_qpv")
@@ -192,7 +186,6 @@ def test_need_first_scoring_conflicts_with_mix(facts):
     assert q2q4 < 0, f"need-first scoring should lower the Q2-Q4 share of allocations in QPV (effect {q2q4:+.4f})"
 
 
-@FACTS_GROUP
 def test_mix_targets_restore_mix(facts):
     mix = _mean(facts, "scoring_mix_targets", "q2q4_share_allocations_in_qpv")
     need = _mean(facts, "scoring_need_first", "q2q4_share_allocations_in_qpv")
@@ -200,7 +193,6 @@ def test_mix_targets_restore_mix(facts):
                         f"allocations in QPV above need-first scoring: {mix:.4f} vs {need:.4f}")
 
 
-@FACTS_GROUP
 def test_choice_based_letting_in_qpv(facts):
     q1 = _effect(facts, "choice_based_letting_qpv", "q1_share_allocations_qpv")
     ref = _effect(facts, "choice_based_letting_qpv", "refusal_rate_qpv")
@@ -208,7 +200,6 @@ def test_choice_based_letting_in_qpv(facts):
     assert ref < 0, f"choice-based letting in QPV should cut refusals (refusal rate in QPV {ref:+.4f})"
 
 
-@FACTS_GROUP
 def test_demolishing_15_percent_barely_changes_site_mix(facts):
     """Demolishing ~15 % of the site with no allocation lever moves the site's Q1 share (averaged
     over the months after the works start) by less than 3 points, and by less than a third of what

@@ -15,10 +15,8 @@ from simulation.schema import MixRulesSpec
 SEEDS = (1, 2, 3)
 YEARS = 10
 
-# Under pytest-xdist (`--dist loadgroup`, pyproject.toml) the tests of each fixture form one group, so
-# each set of runs is built once, by one worker, and the two sets can be built by two workers at once.
-DEFAULT_GROUP = pytest.mark.xdist_group("stylised_default")
-NEUTRAL_GROUP = pytest.mark.xdist_group("stylised_neutral")
+# Under pytest-xdist the tests of each fixture form one group (tests/conftest.py), so each set of
+# runs is built once, by one worker, and the two sets can be built by two workers at once.
 
 
 class Run:
@@ -95,7 +93,6 @@ def _structure_effect(runs):
 
 
 # ---------------------------------------------------------------------- structure effect
-@DEFAULT_GROUP
 def test_q1_share_higher_in_qpv(default_runs):
     """Structure effect: at the end the Q1 share of tenants is higher in QPV than outside."""
     rows = _structure_effect(default_runs)
@@ -103,7 +100,6 @@ def test_q1_share_higher_in_qpv(default_runs):
     assert all(q > o for q, o, _, _ in rows.values()), f"structure effect (QPV vs outside) not reproduced: {seen}"
 
 
-@DEFAULT_GROUP
 def test_cheapest_residences_have_most_q1(default_runs):
     """Structure effect: the cheapest third of residences (rent per m2) ends with a higher mean Q1
     share than the dearest third."""
@@ -112,7 +108,6 @@ def test_cheapest_residences_have_most_q1(default_runs):
     assert all(c > d for _, _, c, d in rows.values()), f"structure effect (rent thirds) not reproduced: {seen}"
 
 
-@NEUTRAL_GROUP
 def test_emerges_under_neutral_rules(neutral_runs):
     """With neutral allocation rules and initial tenants' incomes unrelated to rent or QPV, the
     structure effect appears by itself (the structure-effect fact holds "with neutral allocation rules")."""
@@ -127,7 +122,6 @@ def test_emerges_under_neutral_rules(neutral_runs):
 
 
 # ---------------------------------------------------------------------- legal objectives
-@DEFAULT_GROUP
 def test_q1_outside_qpv_objective_not_met(default_runs):
     """Under default practices the yearly share of allocations outside QPV to Q1 (or rehoused)
     households stays below the 25 % objective on average."""
@@ -138,7 +132,6 @@ def test_q1_outside_qpv_objective_not_met(default_runs):
         f"legal objectives: mean yearly q1_share_allocations_outside_qpv should be < 0.25, got {means}"
 
 
-@DEFAULT_GROUP
 def test_q2q4_in_qpv_objective_met(default_runs):
     """Under default practices the yearly share of allocations in QPV to Q2-Q4 households is at or
     above the 50 % objective on average."""
@@ -147,7 +140,6 @@ def test_q2q4_in_qpv_objective_met(default_runs):
         f"legal objectives: mean yearly q2q4_share_allocations_in_qpv should be >= 0.5, got {means}"
 
 
-@DEFAULT_GROUP
 def test_qpv_q1_share_barely_moves(default_runs):
     """... yet the QPV Q1 share barely moves: over 10 years (mean over seeds) it neither falls by more
     than 2 points nor rises by more than 10."""
