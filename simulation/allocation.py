@@ -62,6 +62,7 @@ class Pool:
         self._gap = model.sc.allocation.max_size_gap
         self._base: dict[tuple, np.ndarray] = {}
         self._masks: dict[tuple, np.ndarray] = {}
+        self._fitting: dict[tuple, list] = {}
         self.ensure(self.FIRST_ROWS)
 
     @staticmethod
@@ -200,6 +201,28 @@ class Pool:
         if mk is None:
             mk = self._masks[k] = self._mask_rows(k, slice(0, self.m))
         return mk
+
+    def fitting(self, key: tuple) -> list:
+        """The rows of `mask(*key)` listed so far, as [positions in pool order, rows covered, first
+        entry that may still be in the pool]; the list starts with the top FIRST_CHUNK rows and is
+        extended on demand (extend_fitting), so each row is tested against a key once a month."""
+        ent = self._fitting.get(key)
+        if ent is None:
+            end = min(self.m, FIRST_CHUNK)
+            ent = self._fitting[key] = [np.flatnonzero(self.mask(*key)[:end]), end, 0]
+        return ent
+
+    def extend_fitting(self, key: tuple) -> bool:
+        """List the next rows for `key` (eight times those listed so far); False at the pool's end."""
+        ent = self._fitting[key]
+        covered = ent[1]
+        if covered >= self.n:
+            return False
+        end = min(self.n, 8 * covered)
+        self.ensure(end)
+        ent[0] = np.concatenate([ent[0], np.flatnonzero(self.mask(*key)[covered:end]) + covered])
+        ent[1] = end
+        return True
 
     def remove(self, p: int) -> None:
         """Household at position p was housed: out of the pool. Only the `alive` flag changes; a
@@ -450,9 +473,50 @@ class Allocator:
     @staticmethod
     def _scan(pool, key, K, rent, charges, minpay, advert=None):
         """The first K candidates in score order among `mask` (see Pool.mask) who can afford the
-        dwelling: remaining cost (rent + charges - APL) under their cap. Under choice-based letting
-        (advert given), only those who apply: an eligible applicant applies with probability
-        apply_rate x P(would not refuse). Returns [(position, remaining cost, burden)]."""
+        dwelling: remaining cost (rent + charges - APL) under their cap; under choice-based letting
+        (advert given) only those who apply (see _scan_advertised). Returns [(position, remaining
+        cost, burden)].
+
+        A proposal reads the key's list of fitting rows (Pool.fitting), skipping for good the
+        applicants housed since from its front: narrow publics (the DALO households of the
+        prefect's quota) and the top of the pool, emptied as the month goes on, are then not read
+        again for each vacancy. Reading the pool itself in chunks, as the advertised scan does,
+        made a metropolis's allocation cost grow faster than its size."""
+        if advert is not None:
+            return Allocator._scan_advertised(pool, key, K, rent, charges, minpay, advert)
+        found = []
+        ent = pool.fitting(key)
+        c, batch = ent[2], BATCH
+        while len(found) < K:
+            if c >= ent[0].size:
+                if not pool.extend_fitting(key):
+                    break
+                continue
+            idx = ent[0][c:c + batch]
+            live = pool.alive[idx]
+            if c == ent[2]:                   # the housed at the front: skipped from now on
+                ent[2] = c + (int(live.argmax()) if live.any() else live.size)
+            c += idx.size
+            batch *= 4
+            idx = idx[live]
+            if idx.size:
+                ben = np.minimum(rent, pool.lc_cap[idx]) + pool.pm[idx]
+                ben[ben < minpay] = 0.0
+                rc = rent + charges - ben
+                ok = rc <= pool.cap[idx]
+                if not ok.all():
+                    idx, rc = idx[ok], rc[ok]
+                burden = rc / np.maximum(pool.incm[idx], 1.0)
+                take = min(K - len(found), idx.size)
+                if take:
+                    found.extend(zip(idx[:take].tolist(), rc[:take].tolist(), burden[:take].tolist()))
+        return found
+
+    @staticmethod
+    def _scan_advertised(pool, key, K, rent, charges, minpay, advert):
+        """_scan of an advertised vacancy: an eligible applicant who can afford it applies with
+        probability apply_rate x P(would not refuse). The pool is read in chunks from its top, and
+        the applicants of a chunk draw in one batch, so the draws follow the pool's order."""
         found = []
         n = pool.n
         start, chunk, batch = 0, FIRST_CHUNK, BATCH
@@ -478,7 +542,7 @@ class Allocator:
                 if not ok.all():
                     idx, rc = idx[ok], rc[ok]
                 burden = rc / np.maximum(pool.incm[idx], 1.0)
-                if advert is not None and idx.size:
+                if idx.size:
                     nb, in_qpv, attr, rf, (apply_rate, selectivity), rng = advert
                     w = pool.wish[idx]
                     z = (rf.intercept + rf.qpv * in_qpv + rf.unattractive * (1.0 - attr)
