@@ -254,6 +254,7 @@ class Pool:
     def __enter__(self):
         if self.scheduler is None and self.workers == 1:
             return self
+        import dask
         from dask.distributed import Client, LocalCluster
 
         for name in ("distributed", "distributed.worker", "distributed.scheduler", "distributed.nanny"):
@@ -267,9 +268,11 @@ class Pool:
             n = self.workers or os.cpu_count() or 1
             main = threading.current_thread() is threading.main_thread()
             previous = signal.signal(signal.SIGINT, signal.SIG_IGN) if main else None
-            try:   # the workers inherit SIGINT ignored: Ctrl-C is handled here only
-                self.cluster = LocalCluster(n_workers=n, threads_per_worker=1, processes=True,
-                                            dashboard_address=None, silence_logs=logging.ERROR)
+            try:   # the workers inherit SIGINT ignored: Ctrl-C is handled here only; spawned,
+                # never forked, whatever the user's Dask configuration (see ensemble.run_ensemble)
+                with dask.config.set({"distributed.worker.multiprocessing-method": "spawn"}):
+                    self.cluster = LocalCluster(n_workers=n, threads_per_worker=1, processes=True,
+                                                dashboard_address=None, silence_logs=logging.ERROR)
             finally:
                 if main:
                     signal.signal(signal.SIGINT, previous)
