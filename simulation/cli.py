@@ -382,9 +382,10 @@ def _run(scenario: str | Path, seed: int | None, years: int | None, out: str | N
 
 
 def _simulate(sc, path, out_dir: Path, quiet: bool, console, csv: bool = False):
-    """Build and run the model, write its files into out_dir; (model, indicators, timings)."""
+    """Build and run the model, write its files into out_dir; (model, the indicator rows the
+    summary reads, timings)."""
     from .model import HousingModel
-    from .outputs import release_memory, write_run
+    from .outputs import release_memory, summary_indicators, write_run
 
     timings = {}
     t = time.perf_counter()
@@ -411,8 +412,9 @@ def _simulate(sc, path, out_dir: Path, quiet: bool, console, csv: bool = False):
     timings["run"] = time.perf_counter() - t
 
     release_memory()   # the run's freed temporaries, before the indicator table's own peak (#9)
-    indicators = model.indicators()
-    write_run(model, out_dir, timings, str(path), indicators=indicators, atomic=False, csv=csv)
+    box = [model.indicators()]
+    indicators = summary_indicators(box[0])   # all the summary needs; write_run drops the table
+    write_run(model, out_dir, timings, str(path), indicators=box.pop(), atomic=False, csv=csv)
     return model, indicators, timings
 
 

@@ -179,11 +179,15 @@ def write_run(model, out_dir: Path | str, timings: dict, scenario_path: str | Pa
     also writes every table as a French-spreadsheet CSV under csv/.
     With `atomic` (default) the files are written into a temporary folder that then replaces out_dir
     as a whole (simulation.rundir): out_dir is the previous folder or the complete new one, never a
-    mix; atomic=False writes straight into out_dir (for a caller that already publishes it)."""
+    mix; atomic=False writes straight into out_dir (for a caller that already publishes it).
+    The indicator table is dropped once written with its figures: a caller that passes it without
+    keeping a reference (`indicators=box.pop()`) lets it go before the larger tables are built (#9)."""
     if atomic:
         from .rundir import publish_dir
+        box = [indicators]
+        del indicators
         with publish_dir(out_dir, force=True) as rd:
-            return write_run(model, rd.tmp, timings, scenario_path, indicators, atomic=False, csv=csv)
+            return write_run(model, rd.tmp, timings, scenario_path, box.pop(), atomic=False, csv=csv)
     t0 = time.perf_counter()
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
@@ -195,12 +199,12 @@ def write_run(model, out_dir: Path | str, timings: dict, scenario_path: str | Pa
     p.write_text(scenario_to_yaml(sc), encoding="utf-8")
     files.append(p)
 
-    ind = None
+    figures: list[Path] = []
     release_memory()
     # one table in memory at a time; without CSV copies the events are never a whole frame
-    for name, df in iter_output_tables(model, indicators, lazy_events=not csv):
-        if name == "indicators":
-            ind = df
+    tables = iter_output_tables(model, indicators, lazy_events=not csv)
+    indicators = None
+    for name, df in tables:
         if isinstance(df, EventRows):
             p = write_row_groups(df.n, df.frame, out / f"{name}.parquet", table=name)
         elif name == "quartiles":
@@ -212,14 +216,15 @@ def write_run(model, out_dir: Path | str, timings: dict, scenario_path: str | Pa
         if csv:
             (out / "csv").mkdir(exist_ok=True)
             csv_files.append(_tables.write_csv_fr(df, out / "csv" / f"{name}.csv"))
+        if name == "indicators":   # the figures now, so the indicator table need not be kept
+            from .figures import write_figures   # matplotlib only when writing
+            terr = model.territory
+            qpv_nb = {n for n, q in zip(terr.nb_names, terr.nb_qpv) if q}
+            figures = write_figures(df, out, sc.name, qpv_neighbourhoods=qpv_nb)
         del df
         release_memory()
     files.extend(csv_files)
-
-    from .figures import write_figures   # matplotlib only when writing
-    terr = model.territory
-    qpv_nb = {n for n, q in zip(terr.nb_names, terr.nb_qpv) if q}
-    files.extend(write_figures(ind, out, sc.name, qpv_neighbourhoods=qpv_nb))
+    files.extend(figures)
 
     timings = dict(timings)
     timings["write"] = round(time.perf_counter() - t0, 3)
@@ -257,18 +262,23 @@ def _num(v: float, decimals: int = 0) -> str:
     return fmt.num(v, decimals)
 
 
+def summary_indicators(df: pd.DataFrame) -> pd.DataFrame:
+    """The rows of the indicator table that summary() reads: a small table a caller can keep instead
+    of the whole one while the run folder is written (#9); summary() gives the same lines from it."""
+    needed = ("allocations", "turnover_rate", "vacancy_rate", "applications_per_allocation", "refusal_rate",
+              "q1_share_allocations_outside_qpv", "q2q4_share_allocations_in_qpv",
+              "priority_share_allocations", "q1_share_tenants", "dissimilarity_q1")
+    return df.loc[df["indicator"].isin(needed) & df["scale"].isin(("territory", "qpv", "outside_qpv"))
+                  | ((df["indicator"] == "dissimilarity_q1") & (df["scale"] == "neighbourhood"))
+                  | ((df["indicator"] == "priority_share_allocations") & (df["scale"] == "reservation_holder"))]
+
+
 def summary(model, indicators: pd.DataFrame | None = None) -> list[tuple[str, str]]:
     """Headline figures of a run as (label, formatted value), in the current language (simulation.fmt):
     the last full year's flows, vacancy, tension, refusals and legal indicators; Q1 shares of tenants
     in and outside QPV and the dissimilarity index at the start (month 0, 1 January of the first
-    year) and at the end."""
-    df = model.indicators() if indicators is None else indicators
-    needed = ("allocations", "turnover_rate", "vacancy_rate", "applications_per_allocation", "refusal_rate",
-              "q1_share_allocations_outside_qpv", "q2q4_share_allocations_in_qpv",
-              "priority_share_allocations", "q1_share_tenants", "dissimilarity_q1")
-    df = df.loc[df["indicator"].isin(needed) & df["scale"].isin(("territory", "qpv", "outside_qpv"))
-                | ((df["indicator"] == "dissimilarity_q1") & (df["scale"] == "neighbourhood"))
-                | ((df["indicator"] == "priority_share_allocations") & (df["scale"] == "reservation_holder"))]
+    year) and at the end. `indicators` may be the whole table or summary_indicators() of it."""
+    df = summary_indicators(model.indicators() if indicators is None else indicators)
     terr = model.territory.name
     rows: list[tuple[str, str]] = []
 
@@ -325,4 +335,4 @@ def summary(model, indicators: pd.DataFrame | None = None) -> list[tuple[str, st
 
 
 __all__ = ["write_run", "write_parquet", "summary", "rehousing_frame", "quartile_frame", "output_tables",
-           "iter_output_tables", "write_row_groups", "release_memory"]
+           "iter_output_tables", "write_row_groups", "release_memory", "summary_indicators"]
