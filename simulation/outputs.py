@@ -80,23 +80,28 @@ def write_parquet(df: pd.DataFrame, path: Path, table: str | None = None) -> Pat
     return write_row_groups(len(df), lambda a, b: df.iloc[a:b], path, table)
 
 
-def write_row_groups(n: int, rows, path: Path, table: str | None = None) -> Path:
+def write_row_groups(n: int, rows, path: Path, table: str | None = None, piece: int | None = None) -> Path:
     """Write a table of `n` rows given by `rows(start, stop)` (a DataFrame of those rows), one row
     group at a time: the same bytes as pyarrow.parquet.write_table of the whole table, but only one
-    row group is converted to Arrow at a time, and the whole frame need never exist (events)."""
-    def arrow(df):
+    row group is converted to Arrow at a time, and the whole frame need never exist (events).
+    With `piece` (a multiple of 1024 rows, the writer's batch, so the pages do not move), each row
+    group's frame is built and converted `piece` rows at a time: only its Arrow copy is whole."""
+    def arrow(a, b):
+        if piece and b - a > piece:
+            return pa.concat_tables([arrow(c, min(c + piece, b)) for c in range(a, b, piece)])
+        df = rows(a, b)
         return _tables.to_arrow(table, df) if table else pa.Table.from_pandas(df, preserve_index=False)
 
-    if n <= ROW_GROUP:
-        pq.write_table(arrow(rows(0, n)), path, **PARQUET_OPTIONS)
+    if n <= min(piece or ROW_GROUP, ROW_GROUP):   # one piece: write it as it is
+        pq.write_table(arrow(0, n), path, **PARQUET_OPTIONS)
         return path
     writer = None
     try:
         for a in range(0, n, ROW_GROUP):
-            t = arrow(rows(a, min(a + ROW_GROUP, n)))
+            t = arrow(a, min(a + ROW_GROUP, n))
             if writer is None:
                 writer = pq.ParquetWriter(path, t.schema, **PARQUET_OPTIONS)
-            writer.write_table(t)
+            writer.write_table(t, row_group_size=ROW_GROUP)
             del t
             release_memory()
     finally:
@@ -206,7 +211,7 @@ def write_run(model, out_dir: Path | str, timings: dict, scenario_path: str | Pa
     indicators = None
     for name, df in tables:
         if isinstance(df, EventRows):
-            p = write_row_groups(df.n, df.frame, out / f"{name}.parquet", table=name)
+            p = write_row_groups(df.n, df.frame, out / f"{name}.parquet", table=name, piece=128 * 1024)
         elif name == "quartiles":
             p = out / "quartiles.csv"
             df.to_csv(p, index=False, float_format="%.2f", lineterminator="\n", date_format="%Y-%m-%d")
