@@ -493,12 +493,13 @@ class Allocator:
                     break
                 continue
             idx = ent[0][c:c + batch]
-            live = pool.alive[idx]
+            live = np.flatnonzero(pool.alive[idx])
             if c == ent[2]:                   # the housed at the front: skipped from now on
-                ent[2] = c + (int(live.argmax()) if live.any() else live.size)
+                ent[2] = c + (int(live[0]) if live.size else idx.size)
             c += idx.size
             batch *= 4
-            idx = idx[live]
+            if live.size < idx.size:
+                idx = idx[live]
             if idx.size:
                 ben = np.minimum(rent, pool.lc_cap[idx]) + pool.pm[idx]
                 ben[ben < minpay] = 0.0

@@ -84,7 +84,12 @@ DWELLING_COLUMNS: dict[str, tuple[type, object, str]] = {
 
 
 class Columns:
-    """A growable struct of arrays. `n` rows are in use; capacity grows by half when needed."""
+    """A growable struct of arrays. `n` rows are in use; capacity grows by half when needed.
+
+    Each column `name` is an attribute holding the live view of the n rows in use (of the array
+    `_name`), refreshed when rows are added: the processes read columns hundreds of thousands of
+    times a run, and a plain attribute is several times cheaper than a property slicing on each
+    read. Write through the view (`hh.income[i] = x`), never rebind it."""
 
     SPEC: dict[str, tuple[type, object, str]] = {}
 
@@ -93,13 +98,20 @@ class Columns:
         self._cap = max(16, capacity)
         for name, (dt, fill, _) in self.SPEC.items():
             setattr(self, "_" + name, np.full(self._cap, fill, dtype=dt))
+        self._views()
 
-    def __init_subclass__(cls, **kw):
-        """Each column becomes a property returning the live view of the n rows in use."""
-        super().__init_subclass__(**kw)
-        for name in cls.SPEC:
-            setattr(cls, name, property(lambda self, _k="_" + name: self.__dict__[_k][: self.n],
-                                        doc=cls.SPEC[name][2]))
+    def _views(self) -> None:
+        d, n = self.__dict__, self.n
+        for name in self.SPEC:
+            d[name] = d["_" + name][:n]
+
+    def __getstate__(self):
+        """Pickle the arrays only: views would come back as copies, no longer aliasing them."""
+        return {k: v for k, v in self.__dict__.items() if k not in self.SPEC}
+
+    def __setstate__(self, state) -> None:
+        self.__dict__.update(state)
+        self._views()
 
     def add(self, k: int) -> np.ndarray:
         """Append k rows with default values; return their indices."""
@@ -115,6 +127,7 @@ class Columns:
             self._cap = cap
         idx = np.arange(self.n, self.n + k)
         self.n += k
+        self._views()
         return idx
 
     def nbytes(self) -> int:

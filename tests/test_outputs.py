@@ -179,3 +179,21 @@ def test_same_seed_same_csv_and_parquet_files(run_dir, tmp_path):
         assert not mismatch and not errors, f"differ between two runs with the same seed: {mismatch}"
     manifest = (again / "manifest.json").read_text(encoding="utf-8")
     assert '"csv/events.csv"' in manifest
+
+
+def test_row_group_writer_writes_the_bytes_of_one_write(tmp_path, monkeypatch):
+    """Large tables (the metropolis's events) are written row group by row group, each converted
+    in pieces, to bound memory: the file must be the one a single write_table gives."""
+    import pyarrow as pa
+    from simulation import outputs as out_mod
+
+    rng = np.random.default_rng(1)
+    n = 5000
+    df = pd.DataFrame({"month": np.arange(n, dtype=np.int32) // 7, "value": rng.random(n),
+                       "event": pd.Categorical.from_codes(rng.integers(0, 3, n), ["applied", "exit", "death"])})
+    monkeypatch.setattr(out_mod, "ROW_GROUP", 2048)
+    out_mod.write_row_groups(n, lambda a, b: df.iloc[a:b], tmp_path / "pieces.parquet", piece=1024)
+    pq.write_table(pa.Table.from_pandas(df, preserve_index=False), tmp_path / "whole.parquet",
+                   row_group_size=2048, **out_mod.PARQUET_OPTIONS)
+    assert pq.ParquetFile(tmp_path / "pieces.parquet").metadata.num_row_groups == 3
+    assert (tmp_path / "pieces.parquet").read_bytes() == (tmp_path / "whole.parquet").read_bytes()
