@@ -7,9 +7,9 @@ dwelling nobody takes stays vacant and, after `advertise_after_months`, is adver
 choice-based-letting areas every vacancy is advertised and the best-scored applicant among those who
 apply gets it.
 
-Speed: the pool is bucketed by household size and sorted by a time-invariant key once a
-month; a vacancy only scans the top of the compatible buckets in growing chunks, so the cost per
-vacancy does not grow with the pool.
+Speed: the pool is sorted by a time-invariant key once a month; for each kind of proposal the rows
+that fit are listed from its top as deep as needed (Pool.fitting), once a month, and the housed are
+skipped from the front of the list, so the cost per vacancy does not grow with the pool.
 """
 
 from __future__ import annotations
