@@ -501,17 +501,23 @@ class Allocator:
             if live.size < idx.size:
                 idx = idx[live]
             if idx.size:
-                ben = np.minimum(rent, pool.lc_cap[idx]) + pool.pm[idx]
-                ben[ben < minpay] = 0.0
-                rc = rent + charges - ben
-                ok = rc <= pool.cap[idx]
-                if not ok.all():
-                    idx, rc = idx[ok], rc[ok]
-                burden = rc / np.maximum(pool.incm[idx], 1.0)
+                idx, rc, burden = Allocator._affordable(pool, idx, rent, charges, minpay)
                 take = min(K - len(found), idx.size)
                 if take:
                     found.extend(zip(idx[:take].tolist(), rc[:take].tolist(), burden[:take].tolist()))
         return found
+
+    @staticmethod
+    def _affordable(pool, idx, rent, charges, minpay):
+        """(rows, remaining cost, burden) of the rows idx whose remaining cost (rent + charges -
+        APL, see rents.apl) is under their cap."""
+        ben = np.minimum(rent, pool.lc_cap[idx]) + pool.pm[idx]
+        ben[ben < minpay] = 0.0
+        rc = rent + charges - ben
+        ok = rc <= pool.cap[idx]
+        if not ok.all():
+            idx, rc = idx[ok], rc[ok]
+        return idx, rc, rc / np.maximum(pool.incm[idx], 1.0)
 
     @staticmethod
     def _scan_advertised(pool, key, K, rent, charges, minpay, advert):
@@ -535,14 +541,7 @@ class Allocator:
             else:
                 chunk *= 8
             if idx.size:
-                idx += start
-                ben = np.minimum(rent, pool.lc_cap[idx]) + pool.pm[idx]
-                ben[ben < minpay] = 0.0
-                rc = rent + charges - ben
-                ok = rc <= pool.cap[idx]
-                if not ok.all():
-                    idx, rc = idx[ok], rc[ok]
-                burden = rc / np.maximum(pool.incm[idx], 1.0)
+                idx, rc, burden = Allocator._affordable(pool, idx + start, rent, charges, minpay)
                 if idx.size:
                     nb, in_qpv, attr, rf, (apply_rate, selectivity), rng = advert
                     w = pool.wish[idx]

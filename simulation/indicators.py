@@ -279,7 +279,7 @@ class Observer:
         res = dw.residence[occ]
         inc_uc = hh.income_uc_of(t)
         q, q1, q_ends = self._quartiles(inc_uc)
-        rc, burden, residual = rents.costs(m, t, occ)
+        rc, burden, residual = rents.costs(m, t, occ, rls=rents.month_rls(m, t, occ))
         m.cache_tenant_costs(t, burden)
 
         # the per-residence table S and its neighbourhood (N) and territory / qpv / outside sums
@@ -445,7 +445,7 @@ class Observer:
         steers the inflow, the month's flows), about a fifth of a full step."""
         m = self.model
         occ, _, t = self._tenants(m.territory.nb_qpv.take(m.dwellings.nbhd))
-        m.cache_tenant_costs(t, rents.costs(m, t, occ)[1])
+        m.cache_tenant_costs(t, rents.costs(m, t, occ, rls=rents.month_rls(m, t, occ))[1])
         self._roll_year(self._month_flows()[0])
 
     def _tenants(self, dw_qpv: np.ndarray) -> tuple[np.ndarray, int, np.ndarray]:

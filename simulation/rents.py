@@ -59,6 +59,7 @@ def setup(model) -> None:
     model.apl_growth = 1.0         # economy.index(model, "apl")
     model.price_index = 1.0        # economy.index(model, "prices")
     model.rls = np.zeros(model.dwellings.n)
+    model.rls_tenant = np.full(model.dwellings.n, -1, np.int64)
     sy = model.sc.run.start_year
     model.single_rent_rate = None
     model.rent_levers = {}
@@ -197,9 +198,22 @@ def rls_amount(model, h: np.ndarray, d: np.ndarray, ref: np.ndarray | None = Non
     return np.where(ok, amount, 0.0)
 
 
-def costs(model, h: np.ndarray, d: np.ndarray, rent_m2: np.ndarray | None = None):
+def month_rls(model, h: np.ndarray, d: np.ndarray) -> np.ndarray:
+    """The RLS (EUR/month) of tenants h in dwellings d this month: as `step` computed it for the
+    tenancies in place then (the same inputs give the same amounts), computed only for those begun
+    since (allocations, transfers, rehousing of the month)."""
+    rls = model.rls[d]
+    new = np.flatnonzero(model.rls_tenant[d] != h)
+    if new.size:
+        rls[new] = rls_amount(model, h[new], d[new])
+    return rls
+
+
+def costs(model, h: np.ndarray, d: np.ndarray, rent_m2: np.ndarray | None = None,
+          rls: np.ndarray | None = None):
     """(remaining cost EUR/month, rent burden, residual income EUR/UC/month) for households h in
-    dwellings d (aligned arrays). `rent_m2` overrides the dwellings' rent (e.g. a new lease)."""
+    dwellings d (aligned arrays). `rent_m2` overrides the dwellings' rent (e.g. a new lease); `rls`
+    gives the households' RLS when the caller has it (month_rls)."""
     hh, dw = model.households, model.dwellings
     size = hh.size_of(h)
     adults = hh.adults[h]
@@ -211,7 +225,7 @@ def costs(model, h: np.ndarray, d: np.ndarray, rent_m2: np.ndarray | None = None
     rc = rent + charges - ben
     if model.sc.rents.rls.enabled:
         # the RLS cuts the rent; the housing benefit falls by apl_offset of it (CCH L442-2-1)
-        rls = rls_amount(model, h, d)
+        rls = rls_amount(model, h, d) if rls is None else rls
         rc = rc + ben - rls - np.maximum(ben - model.sc.rents.rls.apl_offset * rls, 0.0)
     monthly = income / 12.0
     burden = rc / np.maximum(monthly, 1.0)
@@ -315,6 +329,8 @@ def step(model) -> None:
         model.sls[od] = surcharge(model, ref[due], category(model, t[due]), fin[due], dw.surface[od],
                                   model.territory.nb_qpv[dw.nbhd[od]], rent=rent, social=dw.social[od])
     model.rls[occ] = rls_amount(model, t, occ, ref)
+    model.rls_tenant = np.full(dw.n, -1, np.int64)     # whose RLS it is (see month_rls)
+    model.rls_tenant[occ] = t
 
 
 def yearly_survey(model, t: np.ndarray, occ: np.ndarray) -> None:

@@ -385,3 +385,23 @@ def test_variant_identical_to_baseline_until_policy_date(runs):
     after_v = iv[iv.month >= 13]["value"].to_numpy()
     assert after_a.shape != after_v.shape or not np.array_equal(after_a, after_v, equal_nan=True), \
         "the single rent changed nothing after its start date"
+
+
+def test_tenants_costs_reuse_the_months_rls_exactly():
+    """The indicators read each tenant's RLS as the month's rent step computed it (recomputed only
+    for tenancies begun since, rents.month_rls): the remaining costs and burdens must be those of a
+    full recomputation, to the bit, in months with allocations, transfers and rehousing."""
+    m = make_model(years=3, seed=11, overrides=RENEWAL)
+    checked = 0
+    for _ in range(30):
+        m.step()
+        occ = np.flatnonzero(m.dwellings.status == OCCUPIED)
+        t = m.dwellings.tenant[occ].astype(np.intp)
+        new = int(np.count_nonzero(m.rls_tenant[occ] != t))
+        reused = rents.costs(m, t, occ, rls=rents.month_rls(m, t, occ))
+        full = rents.costs(m, t, occ)
+        for a, b in zip(reused, full):
+            np.testing.assert_array_equal(a, b)
+        checked += new
+    assert checked > 100, "the months stepped must begin tenancies after the rent step"
+    assert (m.rls > 0).sum() > 0, "some tenants must receive the RLS"
