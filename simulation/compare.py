@@ -14,6 +14,7 @@ import numpy as np
 import pandas as pd
 
 from .fmt import tr
+from .rundir import prepare_resumable
 from .model import HousingModel
 from .scenario import load_scenario
 
@@ -189,19 +190,7 @@ def default_out(names: list[str], seeds: int, years: int | None) -> Path:
 
 def prepare_out(out: Path) -> None:
     """An output folder is new, empty, or an earlier comparison (which is then resumed)."""
-    if out.exists() and not out.is_dir():
-        raise ComparisonError(f"--out {out}: " + tr("existe et n'est pas un dossier ; choisissez un autre chemin",
-                                                     "exists and is not a folder; choose another path"))
-    if out.is_dir() and any(out.iterdir()) and not (out / MARKER).is_file():
-        raise ComparisonError(f"--out {out}: " + tr(
-            "dossier non vide et qui n'est pas une comparaison antérieure ; choisissez un dossier nouveau "
-            "ou vide",
-            "folder not empty and not an earlier comparison; choose a new or empty folder"))
-    try:
-        out.mkdir(parents=True, exist_ok=True)
-    except OSError as e:
-        raise ComparisonError(f"--out {out}: " + tr(f"impossible de créer le dossier ({e.strerror or e})",
-                                                     f"cannot create the folder ({e.strerror or e})")) from None
+    prepare_resumable(out, MARKER, ("une comparaison antérieure", "an earlier comparison"), ComparisonError)
 
 
 def run_comparison(paths: list[Path], seeds: int, years: int | None = None, workers: int | None = None,

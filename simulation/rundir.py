@@ -27,7 +27,8 @@ from typing import Iterable, Iterator
 
 from .fmt import tr
 
-__all__ = ["OutputError", "RunDir", "printable", "check_target", "publish_dir", "publish_file", "PARTIAL"]
+__all__ = ["OutputError", "RunDir", "printable", "check_target", "publish_dir", "publish_file",
+           "prepare_resumable", "PARTIAL"]
 
 PARTIAL = ".partial-"      # marks temporary folders: ".<name>.partial-<random>"
 _MAX_TRIES = 1000
@@ -65,6 +66,24 @@ def _contains(folder: Path, path: Path) -> bool:
         return True
     except ValueError:
         return False
+
+
+def prepare_resumable(out: Path, marker: str, earlier: tuple[str, str], error: type[Exception]) -> None:
+    """The folder of a resumable command (compare, sensitivity): new, empty, or an earlier run of
+    the same command, recognised by its `marker` file, which is then resumed. Anything else raises
+    `error` with one line naming the folder and the fix; `earlier` names such a run (fr, en)."""
+    if out.exists() and not out.is_dir():
+        raise error(f"--out {out}: " + tr("existe et n'est pas un dossier ; choisissez un autre chemin",
+                                          "exists and is not a folder; choose another path"))
+    if out.is_dir() and any(out.iterdir()) and not (out / marker).is_file():
+        raise error(f"--out {out}: " + tr(
+            f"dossier non vide et qui n'est pas {earlier[0]} ; choisissez un dossier nouveau ou vide",
+            f"folder not empty and not {earlier[1]}; choose a new or empty folder"))
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+    except OSError as e:
+        raise error(f"--out {out}: " + tr(f"impossible de créer le dossier ({_os_reason(e)})",
+                                          f"cannot create the folder ({_os_reason(e)})")) from None
 
 
 def check_target(out: str | Path, force: bool = False, inputs: Iterable[str | Path] = ()) -> Path:

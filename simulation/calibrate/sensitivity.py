@@ -36,6 +36,7 @@ import pandas as pd
 from pydantic import BaseModel, Field, ValidationError
 
 from ..fmt import num, pct, tr
+from ..rundir import prepare_resumable
 from ..schema import Strict
 
 MARKER = "sensitivity.json"         # marks an output folder as a sensitivity analysis (resumable)
@@ -588,19 +589,8 @@ class SensitivityResult:
 
 def prepare_out(out: Path) -> None:
     """The output folder is new, empty, or an earlier sensitivity analysis (then resumed)."""
-    if out.exists() and not out.is_dir():
-        raise SensitivityError(f"--out {out}: " + tr("existe et n'est pas un dossier ; choisissez un autre nom",
-                                                     "exists and is not a folder; choose another path"))
-    if out.is_dir() and any(out.iterdir()) and not (out / MARKER).is_file():
-        raise SensitivityError(f"--out {out}: " + tr(
-            "dossier non vide qui n'est pas une analyse de sensibilité précédente ; choisissez un dossier "
-            "nouveau ou vide", "folder not empty and not an earlier sensitivity analysis; choose a new or "
-            "empty folder"))
-    try:
-        out.mkdir(parents=True, exist_ok=True)
-    except OSError as e:
-        raise SensitivityError(f"--out {out}: " + tr(f"impossible de créer le dossier ({e.strerror or e})",
-                                                     f"cannot create the folder ({e.strerror or e})")) from None
+    prepare_resumable(out, MARKER, ("une analyse de sensibilité antérieure",
+                                    "an earlier sensitivity analysis"), SensitivityError)
 
 
 def default_out(cfg: Config) -> Path:
