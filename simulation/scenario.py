@@ -493,7 +493,7 @@ def _allowed_range(root: type[BaseModel], loc: tuple) -> str:
     """'[0, 1]'-style range of the field at loc (its own bounds, or its items'), or ''."""
     import typing
 
-    from .schema_doc import _bounds, _constraints
+    from .schema_doc import _bounds, constraints
 
     cur: Any = root
     field = None
@@ -522,7 +522,7 @@ def _allowed_range(root: type[BaseModel], loc: tuple) -> str:
             for a in typing.get_args(t):
                 gather(a)
         gather(field.annotation)
-    b = _bounds(_constraints(meta))
+    b = _bounds(constraints(meta))
     return b.removeprefix("in ") if b else ""
 
 

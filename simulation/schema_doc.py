@@ -158,11 +158,12 @@ def _join(s: str, b: str) -> str:
     return f"{s}, {b}"
 
 
-def _constraints(meta) -> list:
+def constraints(meta) -> list:
+    """The numeric and length constraints (annotated-types) of a field's metadata, nested included."""
     out = []
     for m in meta:
         if isinstance(m, FieldInfo):
-            out.extend(_constraints(m.metadata))
+            out.extend(constraints(m.metadata))
         elif isinstance(m, (at.Ge, at.Gt, at.Le, at.Lt, at.MinLen, at.MaxLen)):
             out.append(m)
     return out
@@ -180,8 +181,25 @@ def _plausible(meta) -> str:
     return ""
 
 
-def _bounds(cons: list, is_text: bool = False, is_list: bool = False) -> str:
+def tightest_bounds(cons) -> tuple[float | None, bool, float | None, bool]:
+    """(low, low included, high, high included) from annotated-types constraints (None: unbounded).
+    With several bounds on one side (an alias's and the field's) the tightest holds; at equal values
+    the strict one."""
     lo = hi = None
+    lo_in = hi_in = True
+    for c in cons:
+        if isinstance(c, (at.Ge, at.Gt)):
+            v, inc = (c.ge, True) if isinstance(c, at.Ge) else (c.gt, False)
+            if lo is None or v > lo or (v == lo and not inc):
+                lo, lo_in = v, inc
+        elif isinstance(c, (at.Le, at.Lt)):
+            v, inc = (c.le, True) if isinstance(c, at.Le) else (c.lt, False)
+            if hi is None or v < hi or (v == hi and not inc):
+                hi, hi_in = v, inc
+    return lo, lo_in, hi, hi_in
+
+
+def _bounds(cons: list, is_text: bool = False, is_list: bool = False) -> str:
     extra = []
     mins = [c.min_length for c in cons if isinstance(c, at.MinLen)]
     maxs = [c.max_length for c in cons if isinstance(c, at.MaxLen)]
@@ -189,16 +207,11 @@ def _bounds(cons: list, is_text: bool = False, is_list: bool = False) -> str:
         unit = "item" if is_list else "character"
         extra.append(f"exactly {mins[0]} {unit}{'s' if mins[0] != 1 else ''}")
         cons = [c for c in cons if not isinstance(c, (at.MinLen, at.MaxLen))]
-    for c in cons:     # several bounds on one side (an alias's and the field's): the tightest
-        if isinstance(c, (at.Ge, at.Gt)):
-            v = c.ge if isinstance(c, at.Ge) else c.gt
-            if lo is None or v > lo[1]:
-                lo = ("[" if isinstance(c, at.Ge) else "(", v)
-        elif isinstance(c, (at.Le, at.Lt)):
-            v = c.le if isinstance(c, at.Le) else c.lt
-            if hi is None or v < hi[1]:
-                hi = ("]" if isinstance(c, at.Le) else ")", v)
-        elif isinstance(c, at.MinLen):
+    lo_v, lo_in, hi_v, hi_in = tightest_bounds(cons)
+    lo = None if lo_v is None else ("[" if lo_in else "(", lo_v)
+    hi = None if hi_v is None else ("]" if hi_in else ")", hi_v)
+    for c in cons:
+        if isinstance(c, at.MinLen):
             if is_text and c.min_length == 1:
                 extra.append("non-empty")
             else:
@@ -234,7 +247,7 @@ class _Fmt:
             return "date 'YYYY-MM'"
         base = _strip_annotated(hint)
         s = self.type(base)
-        b = _bounds(_constraints(f.metadata), is_text=base is str,
+        b = _bounds(constraints(f.metadata), is_text=base is str,
                     is_list=typing.get_origin(base) in (list, dict))
         if s.endswith(("or null",)) or typing.get_origin(base) in (list, dict):
             return _join(s, b)
@@ -246,7 +259,7 @@ class _Fmt:
         if typing.get_origin(t) is Annotated:
             base, *meta = typing.get_args(t)
             s = self.type(base)
-            return _join(s, _bounds(_constraints(meta), is_text=base is str,
+            return _join(s, _bounds(constraints(meta), is_text=base is str,
                                     is_list=typing.get_origin(base) in (list, dict))) + _plausible(meta)
         args = _union_args(t)
         if args is not None:

@@ -265,8 +265,9 @@ def schema_bounds(scenario, field: str) -> tuple[float | None, bool, float | Non
     """(low, low included, high, high included, integer) of a numeric field of `scenario` (a
     validated Scenario), read from the schema's constraints; ValueError with a French/English reason
     when the path names no numeric field or an inactive lever."""
-    import annotated_types as at
     from pydantic.fields import FieldInfo
+
+    from ..schema_doc import constraints, tightest_bounds
 
     parts = _split(field)
     node, parent_model, fname, item_of = scenario, None, None, None
@@ -306,18 +307,7 @@ def schema_bounds(scenario, field: str) -> tuple[float | None, bool, float | Non
                 gather(a)
         for a in typing.get_args(info.annotation):
             gather(a)
-    lo = hi = None
-    lo_in = hi_in = True
-    for m in meta:
-        if isinstance(m, at.Ge) and (lo is None or m.ge >= lo):
-            lo, lo_in = m.ge, True
-        elif isinstance(m, at.Gt) and (lo is None or m.gt >= lo):
-            lo, lo_in = m.gt, False
-        elif isinstance(m, at.Le) and (hi is None or m.le <= hi):
-            hi, hi_in = m.le, True
-        elif isinstance(m, at.Lt) and (hi is None or m.lt <= hi):
-            hi, hi_in = m.lt, False
-    return lo, lo_in, hi, hi_in, isinstance(node, int)
+    return (*tightest_bounds(constraints(meta)), isinstance(node, int))
 
 
 def _range_text(lo, lo_in, hi, hi_in) -> str:
