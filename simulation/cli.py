@@ -411,7 +411,7 @@ def _simulate(sc, path, out_dir: Path, quiet: bool, console, csv: bool = False):
         model.run()
     timings["run"] = time.perf_counter() - t
 
-    release_memory()   # the run's freed temporaries, before the indicator table's own peak (#9)
+    release_memory()   # the run's freed temporaries, before the indicator table's own peak
     box = [model.indicators()]
     indicators = summary_indicators(box[0])   # all the summary needs; write_run drops the table
     write_run(model, out_dir, timings, str(path), indicators=box.pop(), atomic=False, csv=csv)

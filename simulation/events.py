@@ -128,7 +128,7 @@ class EventLog:
     def columns(self) -> dict[str, np.ndarray]:
         """The log as one numpy array per field (month, event, household, dwelling, residence,
         from_dwelling, quartile, priority code), in recording order. The chunks are merged into
-        these arrays and kept as the only chunk, so the log is not held twice (#9: the writer and
+        these arrays and kept as the only chunk, so the log is not held twice (the writer and
         the trajectories read these columns instead of a whole pandas frame)."""
         self._flush()
         fields = (("month", "_m", np.int32), ("event", "_e", np.int8), ("household", "_h", np.int64),

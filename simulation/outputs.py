@@ -55,7 +55,7 @@ _MALLOC_TRIM = _libc_trim()
 
 def release_memory() -> None:
     """Give freed memory back to the system: collect cycles, then ask glibc to return its free
-    pages (#9). Between the tables of a run folder, the freed frames otherwise stay resident in the
+    pages. Between the tables of a run folder, the freed frames otherwise stay resident in the
     allocator's heap and every table's peak adds up; a no-op where malloc_trim does not exist."""
     gc.collect()
     if _MALLOC_TRIM is not None:
@@ -70,7 +70,7 @@ def _version(dist: str) -> str:
 
 
 # pyarrow's default row group length: writing row group by row group gives the same file as one
-# write_table, while only one row group's Arrow copy is in memory at a time (#9)
+# write_table, while only one row group's Arrow copy is in memory at a time
 ROW_GROUP = 1024 * 1024
 
 
@@ -112,7 +112,7 @@ def write_row_groups(n: int, rows, path: Path, table: str | None = None, piece: 
 
 class EventRows:
     """The event table without building it whole: `n` rows, `frame(start, stop)` a range of them with
-    their dates (written row group by row group, #9)."""
+    their dates (written row group by row group)."""
 
     def __init__(self, model):
         self.model = model
@@ -186,7 +186,7 @@ def write_run(model, out_dir: Path | str, timings: dict, scenario_path: str | Pa
     as a whole (simulation.rundir): out_dir is the previous folder or the complete new one, never a
     mix; atomic=False writes straight into out_dir (for a caller that already publishes it).
     The indicator table is dropped once written with its figures: a caller that passes it without
-    keeping a reference (`indicators=box.pop()`) lets it go before the larger tables are built (#9)."""
+    keeping a reference (`indicators=box.pop()`) lets it go before the larger tables are built."""
     if atomic:
         from .rundir import publish_dir
         box = [indicators]
@@ -269,7 +269,7 @@ def _num(v: float, decimals: int = 0) -> str:
 
 def summary_indicators(df: pd.DataFrame) -> pd.DataFrame:
     """The rows of the indicator table that summary() reads: a small table a caller can keep instead
-    of the whole one while the run folder is written (#9); summary() gives the same lines from it."""
+    of the whole one while the run folder is written; summary() gives the same lines from it."""
     needed = ("allocations", "turnover_rate", "vacancy_rate", "applications_per_allocation", "refusal_rate",
               "q1_share_allocations_outside_qpv", "q2q4_share_allocations_in_qpv",
               "priority_share_allocations", "q1_share_tenants", "dissimilarity_q1")

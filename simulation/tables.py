@@ -219,7 +219,7 @@ def offers_frame(model) -> pd.DataFrame:
 def with_dates(name: str, df: pd.DataFrame, start_year: int) -> pd.DataFrame:
     """`df` with its calendar date columns: after `month` (last in the indicator table, whose first
     seven columns are a stable layout), after the start and end months of trajectories. A shallow
-    copy: the columns are shared with `df`, not copied (#9: a deep copy doubled each table)."""
+    copy: the columns are shared with `df`, not copied (a deep copy doubled each table)."""
     df = df.copy(deep=False)
     if "month" in df and "date" not in df:
         at = len(df.columns) if name == "indicators" else df.columns.get_loc("month") + 1

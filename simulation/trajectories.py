@@ -52,7 +52,7 @@ _RELEVANT = (ev.APPLIED, ev.FORMED) + ev.MOVES_IN + ev.LEAVES
 
 def _event_columns(model, events: pd.DataFrame | dict | None) -> dict[str, np.ndarray]:
     """event code, household, month, dwelling and from_dwelling of every event as numpy arrays:
-    from the log itself (no pandas frame, #9) unless the caller passes the event frame."""
+    from the log itself (no pandas frame) unless the caller passes the event frame."""
     if events is None:
         events = model.log.columns()
     if isinstance(events, pd.DataFrame):
@@ -107,7 +107,7 @@ def spells(model, events: pd.DataFrame | dict | None = None) -> pd.DataFrame:
     a0 = a0[np.isin(a0, model.log.applicants_at_start)]   # not those gone during the spin-up
 
     # one row per synthetic start and relevant event, sorted by household (synthetic start rows
-    # first, then the log's order); narrow dtypes and one column at a time keep the peak low (#9)
+    # first, then the log's order); narrow dtypes and one column at a time keep the peak low
     # household and dwelling identifiers fit in int32 (the state's columns are int32)
     H = np.concatenate([t0.astype(np.int32), a0.astype(np.int32), h_all[keep].astype(np.int32)])
     order = np.argsort(H, kind="stable")
@@ -185,7 +185,7 @@ def area_at(sp: pd.DataFrame | dict, month: int, n_households: int) -> tuple[np.
 
 
 def _area_at(a: dict, month: int, n_households: int) -> tuple[np.ndarray, np.ndarray]:
-    """area_at as int8 codes: transitions keeps two years of them for every household (#9)."""
+    """area_at as int8 codes: transitions keeps two years of them for every household."""
     start, end = a["start"], a["end"]
     cover = np.flatnonzero((start <= month) & ((end > month) | (end < 0)))
     h = a["household"][cover]
