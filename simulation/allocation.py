@@ -106,7 +106,7 @@ class Pool:
         rate_m = a.participation_rate / (1.0 + a.participation_rate_size_decline * (sz - 1)) / 12.0
         floor = g * (a.income_floor + a.income_floor_per_person * (sz - 1))
         return {
-            "size": sz, "inc": inc, "incm": incm, "quart": quart, "q1": q1,
+            "size": sz, "inc": inc, "incm": incm, "incm1": np.maximum(incm, 1.0), "quart": quart, "q1": q1,
             # ceilings are tested on year N-2's tax income, by household category
             "ref": rents.reference_income(model, ids), "cat": rents.category(model, ids),
             "priority": hh.priority[ids], "dalo": population.dalo_recognised(model, ids),
@@ -209,7 +209,7 @@ class Pool:
         ent = self._fitting.get(key)
         if ent is None:
             end = min(self.m, FIRST_CHUNK)
-            ent = self._fitting[key] = [np.flatnonzero(self.mask(*key)[:end]), end, 0]
+            ent = self._fitting[key] = [self.mask(*key)[:end].nonzero()[0], end, 0]
         return ent
 
     def extend_fitting(self, key: tuple) -> bool:
@@ -220,7 +220,7 @@ class Pool:
             return False
         end = min(self.n, 8 * covered)
         self.ensure(end)
-        ent[0] = np.concatenate([ent[0], np.flatnonzero(self.mask(*key)[covered:end]) + covered])
+        ent[0] = np.concatenate([ent[0], self.mask(*key)[covered:end].nonzero()[0] + covered])
         ent[1] = end
         return True
 
@@ -285,7 +285,7 @@ class Allocator:
     def _pick_holder(self, landlord: int) -> int:
         c = self.credit[landlord]
         c += self.shares
-        k = int(np.argmax(c))
+        k = int(c.argmax())
         c[k] -= 1.0
         return k
 
@@ -456,18 +456,19 @@ class Allocator:
 
     def log_allocation(self, d, h, k, kind, quart, priority, wait, rank, n_cands, advertised, rc,
                        burden, in_qpv, nb, res) -> None:
+        """One row of the allocation log (one append per column: this runs for every allocation)."""
         L = self.alloc_log
         m = self.model
         dalo = population.dalo_recognised_one(m, h)
-        overdue = dalo and m.month > int(m.households.dalo_deadline[h])
-        for name, v in (("month", m.month), ("dwelling", d), ("residence", res),
-                        ("neighbourhood", nb), ("in_qpv", bool(in_qpv)), ("household", h),
-                        ("holder", k), ("kind", kind), ("quartile", quart + 1),
-                        ("priority", priority), ("dalo", dalo), ("dalo_overdue", overdue),
-                        ("social", rents.is_social(m, d)), ("wait_months", wait), ("rank", rank),
-                        ("candidates", n_cands), ("advertised", advertised),
-                        ("remaining_cost", float(rc)), ("rent_burden", float(burden))):
-            L[name].append(v)
+        overdue = dalo and m.month > int(m.households._dalo_deadline[h])
+        L["month"].append(m.month); L["dwelling"].append(d); L["residence"].append(res)
+        L["neighbourhood"].append(nb); L["in_qpv"].append(bool(in_qpv)); L["household"].append(h)
+        L["holder"].append(k); L["kind"].append(kind); L["quartile"].append(quart + 1)
+        L["priority"].append(priority); L["dalo"].append(dalo); L["dalo_overdue"].append(overdue)
+        L["social"].append(rents.is_social(m, d))
+        L["wait_months"].append(wait); L["rank"].append(rank); L["candidates"].append(n_cands)
+        L["advertised"].append(advertised); L["remaining_cost"].append(float(rc))
+        L["rent_burden"].append(float(burden))
 
     # ------------------------------------------------------------------------------- candidates
     @staticmethod
@@ -493,7 +494,7 @@ class Allocator:
                     break
                 continue
             idx = ent[0][c:c + batch]
-            live = np.flatnonzero(pool.alive[idx])
+            live = pool.alive[idx].nonzero()[0]
             if c == ent[2]:                   # the housed at the front: skipped from now on
                 ent[2] = c + (int(live[0]) if live.size else idx.size)
             c += idx.size
@@ -515,9 +516,8 @@ class Allocator:
         ben[ben < minpay] = 0.0
         rc = rent + charges - ben
         ok = rc <= pool.cap[idx]
-        if not ok.all():
-            idx, rc = idx[ok], rc[ok]
-        return idx, rc, rc / np.maximum(pool.incm[idx], 1.0)
+        idx, rc = idx[ok], rc[ok]       # most reads drop someone: no test of ok.all() first
+        return idx, rc, rc / pool.incm1[idx]
 
     @staticmethod
     def _scan_advertised(pool, key, K, rent, charges, minpay, advert):
@@ -533,7 +533,7 @@ class Allocator:
             if end > pool.m:
                 pool.ensure(end)
                 mask = pool.mask(*key)
-            idx = np.flatnonzero(mask[start:end] & pool.alive[start:end])
+            idx = (mask[start:end] & pool.alive[start:end]).nonzero()[0]
             if idx.size > batch:      # evaluate a few at a time: only K are needed
                 idx = idx[:batch]
                 end = start + int(idx[-1]) + 1

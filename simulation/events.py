@@ -54,8 +54,14 @@ class EventLog:
             self._single.append((self.model.month, event, int(h), int(d), int(r), int(other),
                                  *self._who_one(int(h))))
             return
-        h, d, r, other = (np.asarray(x, np.int64) for x in np.broadcast_arrays(h, d, r, other))
-        h, d, r, other = (np.atleast_1d(x) for x in (h, d, r, other))
+        cols = [np.asarray(x, np.int64) for x in (h, d, r, other)]
+        shapes = {c.shape for c in cols if c.ndim}
+        if len(shapes) == 1 and len(shape := shapes.pop()) == 1:
+            # the usual batch: 1-D arrays of one length and scalars (np.broadcast_arrays and
+            # np.atleast_1d cost more than the rest of a small batch)
+            h, d, r, other = (c if c.ndim else np.full(shape, c) for c in cols)
+        else:
+            h, d, r, other = (np.atleast_1d(x) for x in np.broadcast_arrays(*cols))
         n = h.size
         if n == 0:
             return
@@ -81,7 +87,7 @@ class EventLog:
         hh = m.households
         a, k14, ku = int(hh._adults[h]), int(hh._kids_14p[h]), int(hh._kids_u14[h])
         x = float(hh._income[h]) / (1.0 + 0.5 * (a - 1 + k14) + 0.3 * ku)
-        t0, t1, t2 = m.quartile_thresholds.tolist()
+        t0, t1, t2 = m.quartile_limits
         p = int(hh._priority[h])
         if p and dalo_recognised_one(m, h):
             p = 2

@@ -185,12 +185,22 @@ class HousingModel(mesa.Model):
     def current_year(self) -> int:
         return self.sc.run.start_year + max(self.month - 1, 0) // 12
 
+    @property
+    def quartile_thresholds(self) -> np.ndarray:
+        """Q1 / median / Q3 of applicants' income per UC in force this year (demand.new_year)."""
+        return self._quartile_thresholds
+
+    @quartile_thresholds.setter
+    def quartile_thresholds(self, t) -> None:
+        self._quartile_thresholds = np.asarray(t, float)
+        self.quartile_limits = tuple(self._quartile_thresholds.tolist())   # as floats, read per move
+
     def quartile(self, income_uc: np.ndarray) -> np.ndarray:
         """Applicant income quartile of the year (0 = Q1 .. 3 = Q4) for incomes per UC: the number of
         (sorted) thresholds at or below the income; a NaN income is Q4. Three comparisons are
         cheaper than a binary search per value on large arrays."""
         x = np.asarray(income_uc)
-        t0, t1, t2 = self.quartile_thresholds.tolist()
+        t0, t1, t2 = self.quartile_limits
         return 3 - ((x < t0).view(np.int8) + (x < t1).view(np.int8) + (x < t2).view(np.int8)).astype(np.intp)
 
     def cache_tenant_costs(self, tenants: np.ndarray, burden: np.ndarray) -> None:
