@@ -14,7 +14,9 @@ import datetime as _dt
 import gc
 import json
 import platform
+import threading
 import time
+from contextlib import contextmanager
 from importlib import metadata
 from pathlib import Path
 
@@ -56,10 +58,38 @@ _MALLOC_TRIM = _libc_trim()
 def release_memory() -> None:
     """Give freed memory back to the system: collect cycles, then ask glibc to return its free
     pages. Between the tables of a run folder, the freed frames otherwise stay resident in the
-    allocator's heap and every table's peak adds up; a no-op where malloc_trim does not exist."""
+    allocator's heap and every table's peak adds up; a no-op where malloc_trim does not exist.
+    Cheap inside `settled_heap` (the collection then reads only the objects made since)."""
     gc.collect()
     if _MALLOC_TRIM is not None:
         _MALLOC_TRIM(0)
+
+
+_settled = [0]      # nesting depth of settled_heap
+_settled_lock = threading.Lock()
+
+
+@contextmanager
+def settled_heap():
+    """While a finished run's tables are written: collect once, then set every object alive now
+    (the model, the imported libraries) aside from the cycle collector (gc.freeze), so that each
+    release_memory() between tables reads only what was made since. A full collection costs
+    ~60 ms on a town run and ~110 ms on a metropolis, and a run folder calls it 10 to 15 times.
+    Re-entrant and thread-safe. The outermost exit unfreezes, so that a worker running model
+    after model collects each one (a model holds reference cycles) once written; gc.unfreeze
+    returns every frozen object, those frozen before too, which only costs them later scans."""
+    with _settled_lock:
+        if _settled[0] == 0:
+            gc.collect()
+            gc.freeze()
+        _settled[0] += 1
+    try:
+        yield
+    finally:
+        with _settled_lock:
+            _settled[0] -= 1
+            if _settled[0] == 0:
+                gc.unfreeze()
 
 
 def _version(dist: str) -> str:
@@ -193,8 +223,16 @@ def write_run(model, out_dir: Path | str, timings: dict, scenario_path: str | Pa
         del indicators
         with publish_dir(out_dir, force=True) as rd:
             return write_run(model, rd.tmp, timings, scenario_path, box.pop(), atomic=False, csv=csv)
+    box = [indicators]
+    del indicators
+    with settled_heap():
+        return _write_run(model, Path(out_dir), timings, scenario_path, box, csv)
+
+
+def _write_run(model, out: Path, timings: dict, scenario_path, box: list, csv: bool) -> dict:
+    """write_run into out, inside settled_heap; box: [the indicator table or None], emptied here so
+    that no frame keeps the table once written."""
     t0 = time.perf_counter()
-    out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     sc = model.sc
     files: list[Path] = []
@@ -207,8 +245,7 @@ def write_run(model, out_dir: Path | str, timings: dict, scenario_path: str | Pa
     figures: list[Path] = []
     release_memory()
     # one table in memory at a time; without CSV copies the events are never a whole frame
-    tables = iter_output_tables(model, indicators, lazy_events=not csv)
-    indicators = None
+    tables = iter_output_tables(model, box.pop(), lazy_events=not csv)
     for name, df in tables:
         if isinstance(df, EventRows):
             p = write_row_groups(df.n, df.frame, out / f"{name}.parquet", table=name, piece=128 * 1024)
@@ -340,4 +377,4 @@ def summary(model, indicators: pd.DataFrame | None = None) -> list[tuple[str, st
 
 
 __all__ = ["write_run", "write_parquet", "summary", "rehousing_frame", "quartile_frame", "output_tables",
-           "iter_output_tables", "write_row_groups", "release_memory", "summary_indicators"]
+           "iter_output_tables", "write_row_groups", "release_memory", "settled_heap", "summary_indicators"]

@@ -29,32 +29,11 @@ def active_grid(model) -> ScoringGrid:
 
 
 def criterion_mask(model, name: str, h: np.ndarray) -> np.ndarray:
-    """Whether each household in h meets a scoring criterion (vectorised)."""
+    """Whether each household in h meets a scoring criterion (vectorised). Each criterion reads
+    only what it needs: this runs for every criterion of the grid each time keys are set."""
     hh, dw, terr = model.households, model.dwellings, model.territory
-    tenant = hh.state[h] == TENANT
-    d = np.where(tenant, hh.dwelling[h], 0)
-    size = hh.size_of(h)
-    rooms = np.where(tenant, dw.typology[d], 0)
     if name == "priority":
         return hh.priority[h]
-    if name == "hosted_or_homeless":
-        return hh.hosted[h] & ~tenant
-    if name == "overcrowded":
-        return (tenant & (size > rooms + 1)) | (~tenant & hh.hosted[h] & (size >= 3))
-    if name == "underoccupied":
-        return tenant & (rooms > size + 1)
-    if name == "rent_burden_high":
-        b = model.burden_of(h)
-        return b > 0.35
-    if name in ("q1", "q2"):
-        q = model.quartile(hh.income_uc_of(h))
-        return q == (0 if name == "q1" else 1)
-    if name == "transfer":
-        return tenant
-    if name == "transfer_leaving_qpv":
-        return tenant & terr.nb_qpv[dw.nbhd[d]]
-    if name == "single_parent":
-        return (hh.adults[h] == 1) & (size > 1)
     if name == "not_in_work":
         return ~hh.employed[h]
     if name == "action_logement":
@@ -63,6 +42,27 @@ def criterion_mask(model, name: str, h: np.ndarray) -> np.ndarray:
         return hh.rehouse[h]
     if name == "local":
         return hh.local[h]
+    if name == "rent_burden_high":
+        return model.burden_of(h) > 0.35
+    if name in ("q1", "q2"):
+        q = model.quartile(hh.income_uc_of(h))
+        return q == (0 if name == "q1" else 1)
+    size = hh.size_of(h)
+    if name == "single_parent":
+        return (hh.adults[h] == 1) & (size > 1)
+    tenant = hh.state[h] == TENANT
+    if name == "transfer":
+        return tenant
+    if name == "hosted_or_homeless":
+        return hh.hosted[h] & ~tenant
+    d = np.where(tenant, hh.dwelling[h], 0)
+    if name == "transfer_leaving_qpv":
+        return tenant & terr.nb_qpv[dw.nbhd[d]]
+    rooms = np.where(tenant, dw.typology[d], 0)
+    if name == "overcrowded":
+        return (tenant & (size > rooms + 1)) | (~tenant & hh.hosted[h] & (size >= 3))
+    if name == "underoccupied":
+        return tenant & (rooms > size + 1)
     raise ValueError(name)
 
 

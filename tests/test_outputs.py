@@ -197,3 +197,43 @@ def test_row_group_writer_writes_the_bytes_of_one_write(tmp_path, monkeypatch):
                    row_group_size=2048, **out_mod.PARQUET_OPTIONS)
     assert pq.ParquetFile(tmp_path / "pieces.parquet").metadata.num_row_groups == 3
     assert (tmp_path / "pieces.parquet").read_bytes() == (tmp_path / "whole.parquet").read_bytes()
+
+
+def test_writing_sets_the_heap_aside_and_gives_it_back():
+    """While a run folder is written the objects alive before are frozen out of the cycle collector
+    (each collection between tables then costs little), garbage made meanwhile is still collected,
+    and the outermost exit unfreezes, also after an error: a worker that runs model after model
+    must collect each one (a model holds reference cycles) once written."""
+    import gc
+    import weakref
+
+    from simulation.outputs import release_memory, settled_heap
+
+    class Node:
+        pass
+
+    model = Node()
+    model.me = model                          # a finished model: a cycle alive before writing
+    before = weakref.ref(model)
+    with settled_heap():
+        frozen = gc.get_freeze_count()
+        assert frozen > 0
+        with settled_heap():                  # re-entrant: the inner exit keeps the freeze
+            pass
+        assert gc.get_freeze_count() == frozen
+        a, b = Node(), Node()
+        a.other, b.other = b, a               # a cycle made while writing
+        gone = weakref.ref(a)
+        del a, b
+        release_memory()
+        assert gone() is None
+        del model
+        release_memory()
+        assert before() is not None           # frozen: not collected while writing
+    assert gc.get_freeze_count() == 0
+    gc.collect()
+    assert before() is None                   # collected once the writing is over
+    with pytest.raises(RuntimeError):
+        with settled_heap():
+            raise RuntimeError("a table failed")
+    assert gc.get_freeze_count() == 0

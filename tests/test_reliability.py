@@ -69,7 +69,10 @@ def test_killed_run_leaves_target_complete_or_absent(tmp_path, small):
         try:
             while time.time() - t0 < 120 and proc.poll() is None:
                 tmps = [p for p in tmp_path.iterdir() if p.name.startswith(f".run{k}{PARTIAL}")]
-                n = sum(1 for _ in tmps[0].iterdir()) if tmps else 0
+                try:
+                    n = sum(1 for _ in tmps[0].iterdir()) if tmps else 0
+                except FileNotFoundError:    # published between the two listings
+                    n = 0
                 if (wait_for is None and out.exists()) or (wait_for is not None and n >= wait_for):
                     break
                 time.sleep(0.005)
