@@ -153,11 +153,11 @@ def scaling(sizes: list[int], years: int, years_large: int, spin_up: int | None)
     print(f"\nLoad average (1/5/15 min) at the end: {load()}.")
 
 
-def _cli_run(scenario: str, tmp: str) -> dict:
-    """`peuplement run <scenario>` in a child process: wall and CPU seconds, peak RSS."""
+def _cli_run(scenario: str, out: Path) -> dict:
+    """`peuplement run <scenario> --out <out>` in a child process: wall and CPU seconds, peak RSS."""
     t = time.perf_counter()
     p = subprocess.Popen([sys.executable, "-m", "simulation.cli", "run", scenario, "--quiet",
-                          "--out", str(Path(tmp) / scenario)], cwd=ROOT, env=ENV,
+                          "--out", str(out)], cwd=ROOT, env=ENV,
                          stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     _, status, usage = os.wait4(p.pid, 0)
     p.returncode = os.waitstatus_to_exitcode(status)
@@ -173,7 +173,7 @@ def full_run(repeats: int = 3) -> None:
     metropolis's peak memory is the goal's figure."""
     with tempfile.TemporaryDirectory() as tmp:
         for scenario, n in (("baseline", repeats), ("metropolis", 1)):
-            runs = [_cli_run(scenario, tmp) for _ in range(n)]
+            runs = [_cli_run(scenario, Path(tmp) / f"{scenario}-{i}") for i in range(n)]
             print(f"peuplement run {scenario} (20 years, outputs written): wall "
                   f"{min(r['wall'] for r in runs):.1f} s, CPU {min(r['cpu'] for r in runs):.1f} s, "
                   f"peak RSS {max(r['rss_mb'] for r in runs):.0f} MB (minimum of {n}); "

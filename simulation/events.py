@@ -24,6 +24,15 @@ MOVES_IN = (ALLOCATED, TRANSFERRED, REHOUSED, RETURNED)
 LEAVES = (EXIT, DEATH, LAPSE, FORCED_EXIT, LOST_RIGHT_TO_STAY)
 
 
+def _repeated(c: np.ndarray, n: int) -> np.ndarray:
+    """A 0-d int64 array seen as n values without a copy (stride 0, read-only), as
+    np.broadcast_to gives it at several times the cost: a batch's constant columns (no dwelling,
+    no residence) take no memory until the log is merged."""
+    v = np.ndarray((n,), np.int64, c, 0, (0,))
+    v.flags.writeable = False
+    return v
+
+
 class EventLog:
     def __init__(self, model):
         self.model = model
@@ -59,7 +68,7 @@ class EventLog:
         if len(shapes) == 1 and len(shape := shapes.pop()) == 1:
             # the usual batch: 1-D arrays of one length and scalars (np.broadcast_arrays and
             # np.atleast_1d cost more than the rest of a small batch)
-            h, d, r, other = (c if c.ndim else np.full(shape, c) for c in cols)
+            h, d, r, other = (c if c.ndim else _repeated(c, shape[0]) for c in cols)
         else:
             h, d, r, other = (np.atleast_1d(x) for x in np.broadcast_arrays(*cols))
         n = h.size
