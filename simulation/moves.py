@@ -9,6 +9,16 @@ from . import events as ev
 from .state import FROZEN, GONE, OCCUPIED, SOLD, TENANT, VACANT
 
 
+def _no_tenant(dw, d, month: int) -> None:
+    """What vacating writes for dwelling(s) d whatever follows: no tenant, no rent reduction, no
+    refusals, vacant and listed since this month."""
+    dw.tenant[d] = -1
+    dw.reduction[d] = 0.0
+    dw.refused[d] = 0
+    dw.vacant_since[d] = month
+    dw.listed_since[d] = month
+
+
 def vacate(model, d: np.ndarray) -> None:
     """Dwellings d lose their tenant: vacant, frozen (planned vacancy) or sold; some are reserved
     for renewal rehousing (a share of the flow, while households remain to be rehoused)."""
@@ -16,11 +26,7 @@ def vacate(model, d: np.ndarray) -> None:
     if d.size == 0:
         return
     dw, terr = model.dwellings, model.territory
-    dw.tenant[d] = -1
-    dw.reduction[d] = 0.0
-    dw.refused[d] = 0
-    dw.vacant_since[d] = model.month
-    dw.listed_since[d] = model.month
+    _no_tenant(dw, d, model.month)
     res = dw.residence[d]
     frozen = dw.doomed[d]
     status = np.where(frozen, FROZEN, VACANT).astype(np.int8)
@@ -41,11 +47,7 @@ def vacate_one(model, d: int) -> None:
     with the same writes in plain Python: a dozen array calls on one row cost more than the rest
     of the move."""
     dw, terr = model.dwellings, model.territory
-    dw.tenant[d] = -1
-    dw.reduction[d] = 0.0
-    dw.refused[d] = 0
-    dw.vacant_since[d] = model.month
-    dw.listed_since[d] = model.month
+    _no_tenant(dw, d, model.month)
     if dw.doomed[d]:
         dw.status[d] = FROZEN
         return
