@@ -405,3 +405,40 @@ def test_tenants_costs_reuse_the_months_rls_exactly():
         checked += new
     assert checked > 100, "the months stepped must begin tenancies after the rent step"
     assert (m.rls > 0).sum() > 0, "some tenants must receive the RLS"
+
+
+@pytest.mark.parametrize("case", ["ordinary", "doomed", "on_sale", "reserved"])
+def test_vacating_one_dwelling_writes_what_vacate_writes(case):
+    """A household moving within the stock vacates its former home through the single-dwelling
+    path (moves.vacate_one); it must leave the dwelling, the sales left, the rehousing credit and
+    the event log exactly as the array path (moves.vacate) does: frozen when planned for
+    demolition, sold while its residence has dwellings to sell, reserved for rehousing."""
+    from simulation import moves
+
+    def prepared():
+        m = make_model(seed=11)
+        m.spinning_up = False                         # record events, as in a reported month
+        dw = m.dwellings
+        d = int(np.flatnonzero(dw.status == OCCUPIED)[0])
+        if case == "doomed":
+            dw.doomed[d] = True
+        elif case == "on_sale":
+            m.territory.res_to_sell[dw.residence[d]] = 2
+        elif case == "reserved":
+            m.rehousing.pending, m.rehousing.overdue, m.rehousing.credit = 1, True, 0.5
+        return m, d
+
+    a, d = prepared()
+    b, _ = prepared()
+    moves.vacate(a, np.array([d]))
+    moves.vacate_one(b, d)
+    expected = {"doomed": FROZEN, "on_sale": SOLD}.get(case, VACANT)
+    assert a.dwellings.status[d] == expected
+    assert bool(a.dwellings.reserved[d]) == (case == "reserved")
+    for name in a.dwellings.SPEC:
+        assert np.array_equal(getattr(a.dwellings, name), getattr(b.dwellings, name)), name
+    assert np.array_equal(a.territory.res_to_sell, b.territory.res_to_sell)
+    assert a.rehousing.credit == b.rehousing.credit
+    ea, eb = a.log.columns(), b.log.columns()
+    assert ea.keys() == eb.keys() and all(np.array_equal(ea[k], eb[k]) for k in ea)
+    assert a.log.count() == (1 if case == "on_sale" else 0)
