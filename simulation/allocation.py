@@ -106,7 +106,7 @@ class Pool:
         rate_m = a.participation_rate / (1.0 + a.participation_rate_size_decline * (sz - 1)) / 12.0
         floor = g * (a.income_floor + a.income_floor_per_person * (sz - 1))
         return {
-            "size": sz, "inc": inc, "incm": incm, "incm1": np.maximum(incm, 1.0), "quart": quart, "q1": q1,
+            "size": sz, "inc": inc, "incm1": np.maximum(incm, 1.0), "quart": quart, "q1": q1,
             # ceilings are tested on year N-2's tax income, by household category
             "ref": rents.reference_income(model, ids), "cat": rents.category(model, ids),
             "priority": hh.priority[ids], "dalo": population.dalo_recognised(model, ids),

@@ -385,7 +385,7 @@ def _simulate(sc, path, out_dir: Path, quiet: bool, console, csv: bool = False):
     """Build and run the model, write its files into out_dir; (model, the indicator rows the
     summary reads, timings)."""
     from .model import HousingModel
-    from .outputs import release_memory, settled_heap, summary_indicators, write_run
+    from .outputs import settled_heap, summary_indicators, write_run
 
     timings = {}
     t = time.perf_counter()
@@ -412,7 +412,6 @@ def _simulate(sc, path, out_dir: Path, quiet: bool, console, csv: bool = False):
     timings["run"] = time.perf_counter() - t
 
     with settled_heap():   # collects the run's freed temporaries, before the indicator table's peak
-        release_memory()
         box = [model.indicators()]
         indicators = summary_indicators(box[0])   # all the summary needs; write_run drops the table
         write_run(model, out_dir, timings, str(path), indicators=box.pop(), atomic=False, csv=csv)

@@ -71,16 +71,17 @@ _settled_lock = threading.Lock()
 
 @contextmanager
 def settled_heap():
-    """While a finished run's tables are written: collect once, then set every object alive now
-    (the model, the imported libraries) aside from the cycle collector (gc.freeze), so that each
-    release_memory() between tables reads only what was made since. A full collection costs
-    ~60 ms on a town run and ~110 ms on a metropolis, and a run folder calls it 10 to 15 times.
+    """While a finished run's tables are written: release memory once (release_memory), then set
+    every object alive now (the model, the imported libraries) aside from the cycle collector
+    (gc.freeze), so that each release_memory() between tables reads only what was made since.
+    A full collection costs ~60 ms on a town run and ~110 ms on a metropolis, and a run folder
+    calls it 10 to 15 times.
     Re-entrant and thread-safe. The outermost exit unfreezes, so that a worker running model
     after model collects each one (a model holds reference cycles) once written; gc.unfreeze
     returns every frozen object, those frozen before too, which only costs them later scans."""
     with _settled_lock:
         if _settled[0] == 0:
-            gc.collect()
+            release_memory()
             gc.freeze()
         _settled[0] += 1
     try:

@@ -48,7 +48,7 @@ def _brute_force(pool, key, K, rent, charges, minpay):
         ben = 0.0 if ben < minpay else ben
         rc = rent + charges - ben
         if rc <= pool.cap[p]:
-            out.append((p, rc, rc / max(pool.incm[p], 1.0)))
+            out.append((p, rc, rc / max(pool.inc[p] / 12.0, 1.0)))
             if len(out) == K:
                 break
     return out
