@@ -126,17 +126,40 @@ def is_social(model, d) -> bool | np.ndarray:
     return (dw.financing[d] != PLI) & dw.social[d]
 
 
-def apl(model, income: np.ndarray, size: np.ndarray, adults: np.ndarray, rent: np.ndarray) -> np.ndarray:
-    """Monthly housing benefit (simplified APL) for a household paying `rent` (EUR/month, w/o charges)."""
-    a = model.sc.rents.apl
+def _apl_schedule(a, g: float, size: np.ndarray, adults: np.ndarray):
+    """The APL schedule's terms by composition (see `apl`): rent ceiling and flat charges (both
+    revalued by g), participation rate and income floor."""
     dependents = np.maximum(size - adults, 0)
     ceil = np.where(dependents > 0,
                     a.rent_ceiling_family + a.rent_ceiling_per_extra * np.maximum(dependents - 1, 0),
                     np.where(adults > 1, a.rent_ceiling_couple, a.rent_ceiling_single))
-    g = model.apl_growth  # the schedule's yearly revaluation (economy: apl)
-    lc = np.minimum(rent, ceil * g) + (a.flat_charges + a.flat_charges_per_dependent * dependents) * g
+    charges = (a.flat_charges + a.flat_charges_per_dependent * dependents) * g
     rate = a.participation_rate / (1.0 + a.participation_rate_size_decline * (size - 1))
     floor = (a.income_floor + a.income_floor_per_person * (size - 1)) * g
+    return ceil * g, charges, rate, floor
+
+
+def _by_composition(schedule, size: np.ndarray, adults: np.ndarray):
+    """The arrays of `schedule(size, adults)`, element for element, computed once per composition
+    present on a small (adults, size) grid and gathered: a few thousand tenants already have far
+    fewer compositions than rows, and the same arithmetic on the same values gives the same bits."""
+    size = np.asarray(size)
+    adults = np.asarray(adults)
+    if size.size < 512:
+        return schedule(size, adults)
+    ns, na = int(size.max()) + 1, int(adults.max()) + 1
+    grid_s = np.tile(np.arange(ns, dtype=size.dtype), na)
+    grid_a = np.repeat(np.arange(na, dtype=adults.dtype), ns)
+    cell = adults.astype(np.intp) * ns + size
+    return tuple(t[cell] for t in schedule(grid_s, grid_a))
+
+
+def apl(model, income: np.ndarray, size: np.ndarray, adults: np.ndarray, rent: np.ndarray) -> np.ndarray:
+    """Monthly housing benefit (simplified APL) for a household paying `rent` (EUR/month, w/o charges)."""
+    a = model.sc.rents.apl
+    g = model.apl_growth  # the schedule's yearly revaluation (economy: apl)
+    ceil, charges, rate, floor = _by_composition(lambda s, ad: _apl_schedule(a, g, s, ad), size, adults)
+    lc = np.minimum(rent, ceil) + charges
     benefit = lc - a.min_participation * g - rate * np.maximum(income - floor, 0.0) / 12.0
     return np.where(benefit >= a.min_payment * g, benefit, 0.0)
 
@@ -176,6 +199,19 @@ def surcharge(model, income, size, financing, surface, is_qpv, rent=None, social
     return sls
 
 
+def _rls_schedule(r, g: float, size: np.ndarray, adults: np.ndarray):
+    """The RLS schedule by composition (see `rls_amount`): monthly resources ceiling and amount,
+    both revalued by g."""
+    adults = adults.astype(np.int64)
+    dep = np.maximum(np.asarray(size, np.int64) - adults, 0)
+    ceil_tab = np.asarray(r.ceilings_monthly, float)
+    idx = np.where(dep > 0, 1 + np.minimum(dep, 6), adults - 1)
+    ceil = (ceil_tab[idx] + r.ceiling_per_extra_dependent * np.maximum(dep - 6, 0)) * g
+    amount = np.where(dep > 0, r.amount_one_dependent + r.amount_per_extra_dependent * (dep - 1),
+                      np.where(adults > 1, r.amount_couple, r.amount_single)) * g
+    return ceil, amount
+
+
 def rls_amount(model, h: np.ndarray, d: np.ndarray, ref: np.ndarray | None = None) -> np.ndarray:
     """Monthly RLS (EUR) of tenants h in dwellings d: the amount of the household's composition
     when its monthly resources (tax reference income / 12) are under the RLS ceiling of that
@@ -185,14 +221,8 @@ def rls_amount(model, h: np.ndarray, d: np.ndarray, ref: np.ndarray | None = Non
     if not r.enabled or len(h) == 0:
         return np.zeros(len(h))
     hh = model.households
-    adults = hh.adults[h].astype(np.int64)
-    dep = np.maximum(np.asarray(hh.size_of(h), np.int64) - adults, 0)
     g = model.ceiling_growth
-    ceil_tab = np.asarray(r.ceilings_monthly, float)
-    idx = np.where(dep > 0, 1 + np.minimum(dep, 6), adults - 1)
-    ceil = (ceil_tab[idx] + r.ceiling_per_extra_dependent * np.maximum(dep - 6, 0)) * g
-    amount = np.where(dep > 0, r.amount_one_dependent + r.amount_per_extra_dependent * (dep - 1),
-                      np.where(adults > 1, r.amount_couple, r.amount_single)) * g
+    ceil, amount = _by_composition(lambda s, ad: _rls_schedule(r, g, s, ad), hh.size_of(h), hh.adults[h])
     ref = reference_income(model, h) if ref is None else ref
     ok = (ref / 12.0 <= ceil) & is_social(model, d)
     return np.where(ok, amount, 0.0)
@@ -215,8 +245,8 @@ def costs(model, h: np.ndarray, d: np.ndarray, rent_m2: np.ndarray | None = None
     dwellings d (aligned arrays). `rent_m2` overrides the dwellings' rent (e.g. a new lease); `rls`
     gives the households' RLS when the caller has it (month_rls)."""
     hh, dw = model.households, model.dwellings
-    size = hh.size_of(h)
-    adults = hh.adults[h]
+    adults, kids_u14, kids_14p = hh.adults[h], hh.kids_u14[h], hh.kids_14p[h]   # read once
+    size = (adults + kids_u14 + kids_14p).astype(np.int16)                       # = hh.size_of(h)
     income = hh.income[h]
     rm2 = dw.rent_m2[d] if rent_m2 is None else rent_m2
     rent = rm2 * dw.surface[d] - dw.reduction[d]
@@ -229,7 +259,7 @@ def costs(model, h: np.ndarray, d: np.ndarray, rent_m2: np.ndarray | None = None
         rc = rc + ben - rls - np.maximum(ben - model.sc.rents.rls.apl_offset * rls, 0.0)
     monthly = income / 12.0
     burden = rc / np.maximum(monthly, 1.0)
-    uc = 1.0 + 0.5 * (adults - 1 + hh.kids_14p[h]) + 0.3 * hh.kids_u14[h]
+    uc = 1.0 + 0.5 * (adults - 1 + kids_14p) + 0.3 * kids_u14                     # = hh.uc_of(h)
     residual = (monthly - rc) / uc
     return rc, burden, residual
 

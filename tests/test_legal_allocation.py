@@ -210,6 +210,34 @@ def test_rls_amounts_and_ceilings(m):
     np.testing.assert_allclose(rents.rls_amount(m, t, d), [34.83, 42.53, 61.29, 0.0, 0.0])
 
 
+def test_a_whole_stock_gets_what_each_household_gets_alone(m):
+    """The APL and the RLS of thousands of tenants come from small tables by composition
+    (rents._by_composition); every tenant gets, to the bit, what a computation for that household
+    alone gives, whatever its composition (up to 9 dependents, over the RLS table's 6) and with
+    the schedules revalued."""
+    hh, dw = m.households, m.dwellings
+    d = np.flatnonzero(dw.status == OCCUPIED)
+    t = dw.tenant[d]
+    assert t.size >= 1000
+    rng = np.random.default_rng(11)
+    hh.adults[t] = rng.integers(1, 3, t.size)
+    hh.kids_u14[t] = rng.integers(0, 6, t.size)
+    hh.kids_14p[t] = rng.integers(0, 5, t.size)
+    hh.income_n2[t] = rng.uniform(0.0, 40000.0, t.size)
+    m.apl_growth, m.ceiling_growth = 1.037, 1.021
+    size, adults, inc = hh.size_of(t), hh.adults[t], hh.income[t]
+    rent = dw.rent_m2[d] * dw.surface[d]
+    apl_whole = rents.apl(m, inc, size, adults, rent)
+    rls_whole = rents.rls_amount(m, t, d)
+    apl_alone = [rents.apl(m, inc[i:i + 1], size[i:i + 1], adults[i:i + 1], rent[i:i + 1])[0]
+                 for i in range(t.size)]
+    rls_alone = [rents.rls_amount(m, t[i:i + 1], d[i:i + 1])[0] for i in range(t.size)]
+    assert np.array_equal(apl_whole, apl_alone) and np.array_equal(rls_whole, rls_alone)
+    # the case is not trivial: benefits and reductions both paid and not, many compositions
+    assert 0.1 < (apl_whole > 0).mean() < 0.95 and 0.1 < (rls_whole > 0).mean() < 0.95
+    assert np.unique(rls_whole[rls_whole > 0]).size >= 10
+
+
 def test_rls_cuts_remaining_cost_by_two_percent_and_landlord_revenue(m):
     """The rent falls by the RLS and the APL by 98 % of it: remaining cost - 0.02 x RLS."""
     t, d = _tenants_outside_qpv(m, 1)
