@@ -47,6 +47,16 @@ def _sorted_unique(a: np.ndarray) -> np.ndarray:
     return a[keep]
 
 
+# the allocation and offer logs: field -> type of its values
+ALLOC_LOG = {"month": np.int64, "dwelling": np.int64, "residence": np.int64, "neighbourhood": np.int64,
+             "in_qpv": bool, "household": np.int64, "holder": np.int64, "kind": np.int64,
+             "quartile": np.int64, "priority": bool, "dalo": bool, "dalo_overdue": bool, "social": bool,
+             "wait_months": np.int64, "rank": np.int64, "candidates": np.int64, "advertised": bool,
+             "remaining_cost": np.float64, "rent_burden": np.float64}
+OFFER_LOG = {"month": np.int64, "dwelling": np.int64, "household": np.int64, "holder": np.int64,
+             "rank": np.int64, "p_refuse": np.float64, "accepted": bool, "advertised": bool}
+
+
 class Pool:
     """This month's applicants in one array sorted best key first (`ids`). The columns a vacancy
     reads, and the cached masks of who fits what, are computed lazily for a growing prefix of that
@@ -248,12 +258,9 @@ class Allocator:
         self.quota_months = (date_to_month(a.legal_quotas.start, sy),
                              date_to_month(a.legal_quotas.end, sy) if a.legal_quotas.end else 10**9) \
             if a.legal_quotas else None
-        self.alloc_log: dict[str, list] = {k: [] for k in (
-            "month", "dwelling", "residence", "neighbourhood", "in_qpv", "household", "holder", "kind",
-            "quartile", "priority", "dalo", "dalo_overdue", "social", "wait_months", "rank",
-            "candidates", "advertised", "remaining_cost", "rent_burden")}
-        self.offer_log: dict[str, list] = {k: [] for k in (
-            "month", "dwelling", "household", "holder", "rank", "p_refuse", "accepted", "advertised")}
+        # one column per field, appended to for each allocation and offer (see events.LogColumn)
+        self.alloc_log = {k: ev.LogColumn(t) for k, t in ALLOC_LOG.items()}
+        self.offer_log = {k: ev.LogColumn(t) for k, t in OFFER_LOG.items()}
         self.month_offers = 0
         self.month_external = 0       # allocations to external applicants this month
         self.month_refusals = 0

@@ -20,17 +20,77 @@ EVENT_NAMES = ("applied", "transfer_request", "allocated", "transferred", "rehou
                "exit", "death", "lapse", "transfer_lapse", "formed", "forced_exit", "demolished",
                "sold", "to_rehouse", "entered_diversification", "lost_right_to_stay")
 _SCALAR = (int, np.integer)
+ID = np.int32       # household, dwelling and residence identifiers in the log (as in the state)
 MOVES_IN = (ALLOCATED, TRANSFERRED, REHOUSED, RETURNED)
 LEAVES = (EXIT, DEATH, LAPSE, FORCED_EXIT, LOST_RIGHT_TO_STAY)
 
 
 def _repeated(c: np.ndarray, n: int) -> np.ndarray:
-    """A 0-d int64 array seen as n values without a copy (stride 0, read-only), as
+    """A 0-d array seen as n values without a copy (stride 0, read-only), as
     np.broadcast_to gives it at several times the cost: a batch's constant columns (no dwelling,
     no residence) take no memory until the log is merged."""
-    v = np.ndarray((n,), np.int64, c, 0, (0,))
+    v = np.ndarray((n,), c.dtype, c, 0, (0,))
     v.flags.writeable = False
     return v
+
+
+class LogColumn:
+    """One column of a log that grows all run long (allocations, offers): appended to as a list
+    is, and as cheaply (`append` and `extend` are the buffer list's own), then `seal`ed each month
+    into a typed numpy chunk, so that a run keeps 1 to 8 bytes a value instead of a list's pointer
+    and object (24 to 32 bytes: ~60 MB of a metropolis's 20 years). Reads as the list did: len,
+    [i], [a:b], np.asarray (int64, float64 or bool as numpy reads such a list; read-only, not a
+    copy)."""
+
+    __slots__ = ("dtype", "_chunks", "_n_sealed", "_buf", "append", "extend")
+
+    def __init__(self, dtype):
+        self.dtype = np.dtype(dtype)
+        self._chunks: list[np.ndarray] = []
+        self._n_sealed = 0
+        self._buf: list = []
+        self.append, self.extend = self._buf.append, self._buf.extend
+
+    def seal(self) -> None:
+        """Move the appended values into a numpy chunk."""
+        if self._buf:
+            self._chunks.append(np.array(self._buf, self.dtype))
+            self._n_sealed += len(self._buf)
+            self._buf.clear()
+
+    def clear(self) -> None:
+        self._chunks, self._n_sealed = [], 0
+        self._buf.clear()
+
+    def _merged(self) -> np.ndarray:
+        self.seal()
+        if len(self._chunks) != 1:
+            self._chunks = [np.concatenate(self._chunks) if self._chunks else np.empty(0, self.dtype)]
+        v = self._chunks[0].view()
+        v.flags.writeable = False
+        return v
+
+    def __len__(self) -> int:
+        return self._n_sealed + len(self._buf)
+
+    def __getitem__(self, i):
+        return self._merged()[i]
+
+    def __iter__(self):
+        return iter(self._merged().tolist())
+
+    def __array__(self, dtype=None, copy=None):
+        a = self._merged()
+        if dtype is not None and a.dtype != dtype:
+            return a.astype(dtype)
+        return a.copy() if copy else a
+
+    def __getstate__(self):
+        return {"dtype": self.dtype, "values": self._merged()}
+
+    def __setstate__(self, state) -> None:
+        self.__init__(state["dtype"])
+        self._chunks, self._n_sealed = [np.array(state["values"])], len(state["values"])
 
 
 class EventLog:
@@ -39,7 +99,7 @@ class EventLog:
         self._m, self._e, self._h, self._d, self._r, self._o = [], [], [], [], [], []
         self._q, self._p = [], []   # quartile code (0 none, 1..4); priority 0 / 1 / 2 (DALO recognised)
         self._single: list[tuple] = []
-        self.offer_who: list[tuple[int, int]] = []   # (quartile, priority) of each offer's household
+        self.offer_who = LogColumn(np.int8)   # quartile, priority of each offer's household, in pairs
         self.tenants_at_start = np.empty(0, np.int64)
         self.applicants_at_start = np.empty(0, np.int64)
 
@@ -48,7 +108,7 @@ class EventLog:
         self._m, self._e, self._h, self._d, self._r, self._o = [], [], [], [], [], []
         self._q, self._p = [], []
         self._single = []
-        self.offer_who = []
+        self.offer_who.clear()
         hh = self.model.households
         self.tenants_at_start = np.flatnonzero(hh.state == TENANT).astype(np.int64)
         self.applicants_at_start = np.flatnonzero(hh.state == APPLICANT).astype(np.int64)
@@ -68,9 +128,9 @@ class EventLog:
         if len(shapes) == 1 and len(shape := shapes.pop()) == 1:
             # the usual batch: 1-D arrays of one length and scalars (np.broadcast_arrays and
             # np.atleast_1d cost more than the rest of a small batch)
-            h, d, r, other = (c if c.ndim else _repeated(c, shape[0]) for c in cols)
+            h, d, r, other = (c.astype(ID) if c.ndim else _repeated(c.astype(ID), shape[0]) for c in cols)
         else:
-            h, d, r, other = (np.atleast_1d(x) for x in np.broadcast_arrays(*cols))
+            h, d, r, other = (np.atleast_1d(x).astype(ID) for x in np.broadcast_arrays(*cols))
         n = h.size
         if n == 0:
             return
@@ -106,7 +166,7 @@ class EventLog:
         """Record who the household of an offer is, in the order of the allocator's offer log."""
         if self.model.spinning_up:
             return
-        self.offer_who.append(self._who_one(h))
+        self.offer_who.extend(self._who_one(h))
 
     def _who(self, h: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """The same for a batch of households (rows with h = -1 get 0, 0)."""
@@ -129,10 +189,10 @@ class EventLog:
         self._single = []
         self._m.append(a[:, 0].astype(np.int32))
         self._e.append(a[:, 1].astype(np.int8))
-        self._h.append(a[:, 2])
-        self._d.append(a[:, 3])
-        self._r.append(a[:, 4])
-        self._o.append(a[:, 5])
+        self._h.append(a[:, 2].astype(ID))     # copies: views would keep the whole of `a`
+        self._d.append(a[:, 3].astype(ID))
+        self._r.append(a[:, 4].astype(ID))
+        self._o.append(a[:, 5].astype(ID))
         self._q.append(a[:, 6].astype(np.int8))
         self._p.append(a[:, 7].astype(np.int8))
 
@@ -142,13 +202,14 @@ class EventLog:
 
     def columns(self) -> dict[str, np.ndarray]:
         """The log as one numpy array per field (month, event, household, dwelling, residence,
-        from_dwelling, quartile, priority code), in recording order. The chunks are merged into
+        from_dwelling, quartile, priority code), in recording order; identifiers as int32 (the
+        state's own width: half the memory of int64 for the largest arrays a run keeps). The chunks are merged into
         these arrays and kept as the only chunk, so the log is not held twice (the writer and
         the trajectories read these columns instead of a whole pandas frame)."""
         self._flush()
-        fields = (("month", "_m", np.int32), ("event", "_e", np.int8), ("household", "_h", np.int64),
-                  ("dwelling", "_d", np.int64), ("residence", "_r", np.int64),
-                  ("from_dwelling", "_o", np.int64), ("quartile", "_q", np.int8),
+        fields = (("month", "_m", np.int32), ("event", "_e", np.int8), ("household", "_h", ID),
+                  ("dwelling", "_d", ID), ("residence", "_r", ID),
+                  ("from_dwelling", "_o", ID), ("quartile", "_q", np.int8),
                   ("priority", "_p", np.int8))
         out = {}
         for name, attr, dt in fields:
@@ -167,6 +228,8 @@ class EventLog:
         `start`, `stop`: only the events of that range of rows (the writer builds the table one
         row group at a time)."""
         c = {k: v[start:stop] for k, v in self.columns().items()}
+        for k in ("household", "dwelling", "from_dwelling", "residence"):   # the table's int64
+            c[k] = c[k].astype(np.int64)
         month, r, p = c["month"], c["residence"], c["priority"]
         return pd.DataFrame({
             "month": month,

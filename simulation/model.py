@@ -171,6 +171,13 @@ class HousingModel(mesa.Model):
         if self.month % 12 == 0:
             demand.year_end(self)     # 9. 31 December: applicants registered for next year's quartiles
         self.observer.step()          # 10. indicators
+        self._seal_logs()             # 11. the month's log rows into compact columns
+
+    def _seal_logs(self) -> None:
+        for log in (self.allocator.alloc_log, self.allocator.offer_log):
+            for col in log.values():
+                col.seal()
+        self.log.offer_who.seal()
 
     def run(self, months: int | None = None, progress=None) -> None:
         """Run the scenario's horizon (or `months` more months)."""
@@ -233,7 +240,7 @@ class HousingModel(mesa.Model):
     def allocations(self):
         import pandas as pd
         from .allocation import KIND_NAMES
-        df = pd.DataFrame(self.allocator.alloc_log)
+        df = pd.DataFrame({k: np.array(v) for k, v in self.allocator.alloc_log.items()})
         names = [h.name for h in self.holders]
         df["holder"] = [names[k] if k >= 0 else "relogement" for k in df["holder"]] if len(df) else []
         df["kind"] = pd.Categorical.from_codes(df["kind"].astype(int), list(KIND_NAMES)) if len(df) else []

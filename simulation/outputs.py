@@ -63,6 +63,7 @@ def release_memory() -> None:
     gc.collect()
     if _MALLOC_TRIM is not None:
         _MALLOC_TRIM(0)
+    pa.default_memory_pool().release_unused()
 
 
 _settled = [0]      # nesting depth of settled_heap
@@ -248,6 +249,7 @@ def _write_run(model, out: Path, timings: dict, scenario_path, box: list, csv: b
     # one table in memory at a time; without CSV copies the events are never a whole frame
     tables = iter_output_tables(model, box.pop(), lazy_events=not csv)
     for name, df in tables:
+        release_memory()        # what building the table freed, before Arrow allocates its copy
         if isinstance(df, EventRows):
             p = write_row_groups(df.n, df.frame, out / f"{name}.parquet", table=name, piece=128 * 1024)
         elif name == "quartiles":

@@ -7,12 +7,15 @@ One `peuplement run --format csv` of the stylised town with renewal works (3 yea
 
 from __future__ import annotations
 
+import pickle
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pyarrow.parquet as pq
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from simulation.cli import main
 from simulation.tables import TABLES, render
@@ -237,3 +240,59 @@ def test_writing_sets_the_heap_aside_and_gives_it_back():
         with settled_heap():
             raise RuntimeError("a table failed")
     assert gc.get_freeze_count() == 0
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(st.tuples(st.sampled_from(["int", "float", "flag"]), st.integers(0, 40), st.booleans()),
+                min_size=1, max_size=6), st.integers(-2**40, 2**40), st.floats(allow_nan=False))
+def test_a_log_column_reads_as_the_list_it_replaces(batches, big, x):
+    """The allocation and offer logs keep their columns as LogColumn (typed chunks, sealed each
+    month): whatever the appends and seals, a column reads as the list of the same values would,
+    and what a reader took earlier stays as it was while the log grows (a list can always grow;
+    an exported array.array could not)."""
+    from simulation.events import LogColumn
+    for kind in ("int", "float", "flag"):
+        value = {"int": big, "float": x, "flag": True}[kind]
+        dtype = {"int": np.int64, "float": np.float64, "flag": bool}[kind]
+        col, ref, taken = LogColumn(dtype), [], []
+        for _, n, seal in batches:
+            for i in range(n):
+                v = value if kind != "int" else value + i
+                v = (not v) if kind == "flag" and i % 2 else v
+                col.append(v)
+                ref.append(v)
+            if seal:
+                col.seal()
+            a = np.asarray(col)
+            taken.append((a, len(ref)))
+            assert len(col) == len(ref) and a.dtype == (np.asarray(ref).dtype if ref else dtype)
+            assert a.tolist() == ref and list(col) == ref
+            if ref:
+                assert col[len(ref) - 1] == ref[-1] and np.asarray(col[1:]).tolist() == ref[1:]
+            with pytest.raises(ValueError):
+                a[:1] = 0                      # a reader cannot change the log
+        for a, n in taken:                     # earlier reads are unchanged
+            assert a.tolist() == ref[:n]
+        assert pickle.loads(pickle.dumps(col))[:].tolist() == ref
+        col.clear()
+        assert len(col) == 0 and np.asarray(col).size == 0
+
+
+def test_indicator_table_categories_as_built_from_the_text():
+    """The indicator table's text columns are built from codes: the same table as the
+    categoricals made from the text (categories sorted, every area of each emitted row)."""
+    from conftest import run_model
+    from simulation.indicators import SCALES
+    m = run_model(years=2, seed=4)
+    rows = m.observer._rows
+    sizes = np.array([r[5].size for r in rows])
+    rep = lambda j: np.repeat(np.array([r[j] for r in rows], dtype=object), sizes)
+    expected = pd.DataFrame({
+        "period": pd.Categorical(rep(1), categories=["month", "year"]),
+        "scale": pd.Categorical(rep(2), categories=list(SCALES)),
+        "area": pd.Categorical([a for r in rows for a in r[3][: r[5].size]]),
+        "indicator": pd.Categorical(rep(4)),
+    })
+    got = m.observer.frame()
+    assert len(got) > 5_000 and got["area"].cat.categories.size > 20
+    pd.testing.assert_frame_equal(got[expected.columns], expected)
