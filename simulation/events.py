@@ -36,11 +36,12 @@ def _repeated(c: np.ndarray, n: int) -> np.ndarray:
 
 class LogColumn:
     """One column of a log that grows all run long (allocations, offers): appended to as a list
-    is, and as cheaply (`append` and `extend` are the buffer list's own), then `seal`ed each month
-    into a typed numpy chunk, so that a run keeps 1 to 8 bytes a value instead of a list's pointer
-    and object (24 to 32 bytes: ~60 MB of a metropolis's 20 years). Reads as the list did: len,
-    [i], [a:b], np.asarray (int64, float64 or bool as numpy reads such a list; read-only, not a
-    copy)."""
+    is, and as cheaply (`append` and `extend` are the buffer list's own), then `seal`ed each year
+    (HousingModel._seal_logs) into a typed numpy chunk, so that a run keeps 1 to 8 bytes a value
+    instead of a list's pointer and object (24 to 32 bytes: ~60 MB of a metropolis's 20 years).
+    Reads as the list did: len, [i], [a:b], np.asarray (int64, float64 or bool as numpy reads
+    such a list; read-only, not a copy); [a:] within the rows since the last seal reads only
+    those (the indicators read the month's allocations so)."""
 
     __slots__ = ("dtype", "_chunks", "_n_sealed", "_buf", "append", "extend")
 
@@ -74,6 +75,9 @@ class LogColumn:
         return self._n_sealed + len(self._buf)
 
     def __getitem__(self, i):
+        if type(i) is slice and i.start is not None and i.start >= self._n_sealed \
+                and i.stop is None and i.step is None:     # the rows since the last seal
+            return np.array(self._buf[i.start - self._n_sealed:], self.dtype)
         return self._merged()[i]
 
     def __iter__(self):
@@ -123,14 +127,14 @@ class EventLog:
             self._single.append((self.model.month, event, int(h), int(d), int(r), int(other),
                                  *self._who_one(int(h))))
             return
-        cols = [np.asarray(x, np.int64) for x in (h, d, r, other)]
+        cols = [np.asarray(x, ID) for x in (h, d, r, other)]
         shapes = {c.shape for c in cols if c.ndim}
         if len(shapes) == 1 and len(shape := shapes.pop()) == 1:
             # the usual batch: 1-D arrays of one length and scalars (np.broadcast_arrays and
             # np.atleast_1d cost more than the rest of a small batch)
-            h, d, r, other = (c.astype(ID) if c.ndim else _repeated(c.astype(ID), shape[0]) for c in cols)
+            h, d, r, other = (c if c.ndim else _repeated(c, shape[0]) for c in cols)
         else:
-            h, d, r, other = (np.atleast_1d(x).astype(ID) for x in np.broadcast_arrays(*cols))
+            h, d, r, other = (np.atleast_1d(x) for x in np.broadcast_arrays(*cols))
         n = h.size
         if n == 0:
             return

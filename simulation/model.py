@@ -171,7 +171,8 @@ class HousingModel(mesa.Model):
         if self.month % 12 == 0:
             demand.year_end(self)     # 9. 31 December: applicants registered for next year's quartiles
         self.observer.step()          # 10. indicators
-        self._seal_logs()             # 11. the month's log rows into compact columns
+        if self.month % 12 == 0:
+            self._seal_logs()         # 11. the year's log rows into compact columns
 
     def _seal_logs(self) -> None:
         for log in (self.allocator.alloc_log, self.allocator.offer_log):
