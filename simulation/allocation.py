@@ -57,6 +57,19 @@ OFFER_LOG = {"month": np.int64, "dwelling": np.int64, "household": np.int64, "ho
              "rank": np.int64, "p_refuse": np.float64, "accepted": bool, "advertised": bool}
 
 
+def _apl_pieces(a, g: float, size: np.ndarray, adults: np.ndarray):
+    """The APL terms an applicant's benefit is built from in a vacancy's affordability test, by
+    composition (see rents.apl): rent ceiling, fixed part (flat charges less the minimum
+    participation), monthly participation rate and income floor, revalued by g."""
+    dep = np.maximum(size - adults, 0)
+    lc_cap = g * np.where(dep > 0, a.rent_ceiling_family + a.rent_ceiling_per_extra * np.maximum(dep - 1, 0),
+                          np.where(adults > 1, a.rent_ceiling_couple, a.rent_ceiling_single))
+    fixed = g * (a.flat_charges + a.flat_charges_per_dependent * dep - a.min_participation)
+    rate_m = a.participation_rate / (1.0 + a.participation_rate_size_decline * (size - 1)) / 12.0
+    floor = g * (a.income_floor + a.income_floor_per_person * (size - 1))
+    return lc_cap, fixed, rate_m, floor
+
+
 class Pool:
     """This month's applicants in one array sorted best key first (`ids`). The columns a vacancy
     reads, and the cached masks of who fits what, are computed lazily for a growing prefix of that
@@ -106,19 +119,21 @@ class Pool:
         g = model.apl_growth
         sz = hh.size_of(ids).astype(np.int64)
         adults = hh.adults[ids].astype(np.int64)
-        dep = np.maximum(sz - adults, 0)
         inc = hh.income[ids]
         incm = inc / 12.0
         uc = 1.0 + 0.5 * (adults - 1 + hh.kids_14p[ids]) + 0.3 * hh.kids_u14[ids]
         quart = model.quartile(inc / uc)
         q1 = quart == 0
         rehouse = hh.rehouse[ids]
-        rate_m = a.participation_rate / (1.0 + a.participation_rate_size_decline * (sz - 1)) / 12.0
-        floor = g * (a.income_floor + a.income_floor_per_person * (sz - 1))
+        lc_cap, pm_fixed, rate_m, floor = rents.by_composition(
+            lambda s, ad: _apl_pieces(a, g, s, ad), sz, adults)
         return {
-            "size": sz, "inc": inc, "incm1": np.maximum(incm, 1.0), "quart": quart, "q1": q1,
-            # ceilings are tested on year N-2's tax income, by household category
-            "ref": rents.reference_income(model, ids), "cat": rents.category(model, ids),
+            "size": sz, "bucket": np.minimum(sz, MAX_BUCKET), "inc": inc, "incm1": np.maximum(incm, 1.0),
+            "quart": quart, "q1": q1,
+            # ceilings are tested on year N-2's tax income, by household category (the column of
+            # the ceiling table: categories beyond it take its last column)
+            "ref": rents.reference_income(model, ids),
+            "cat_col": np.minimum(rents.category(model, ids), model.ceiling_table.shape[1]) - 1,
             "priority": hh.priority[ids], "dalo": population.dalo_recognised(model, ids),
             "se": hh.state_employee[ids],
             "al": hh.al_employee[ids], "local": hh.local[ids],
@@ -127,11 +142,7 @@ class Pool:
             # an application can be proposed once processed (instruction, visit, commission date)
             "alive": rehouse | (hh.app_date[ids] <= model.month - al.processing_months),
             # APL pieces (see rents.apl): benefit = min(rent, lc_cap) + pm, paid if >= min_payment
-            "lc_cap": g * np.where(dep > 0, a.rent_ceiling_family + a.rent_ceiling_per_extra
-                                   * np.maximum(dep - 1, 0),
-                                   np.where(adults > 1, a.rent_ceiling_couple, a.rent_ceiling_single)),
-            "pm": g * (a.flat_charges + a.flat_charges_per_dependent * dep - a.min_participation)
-            - rate_m * np.maximum(inc - floor, 0.0),
+            "lc_cap": lc_cap, "pm": pm_fixed - rate_m * np.maximum(inc - floor, 0.0),
             # most a household can pay: rent burden cap and residual-income floor together
             "cap": np.minimum(al.rent_burden_max * incm, incm - al.residual_income_min * model.price_index * uc),
         }
@@ -160,12 +171,12 @@ class Pool:
         """Fits a dwelling of this financing and typology: size within the gap, income under the
         ceiling (rehousing households are exempt)."""
         m = self._model
-        size = self.size[sl]
-        fit = np.abs(np.minimum(size, MAX_BUCKET) - typ) <= self._gap
+        buckets = np.arange(MAX_BUCKET + 1)
+        fits = np.abs(buckets - typ) <= self._gap       # by size bucket (household size, 6+)
         if typ == 5:
-            fit |= size >= MAX_BUCKET
+            fits |= buckets == MAX_BUCKET
         ceil = m.ceiling_table[fin] * m.ceiling_growth * (waiver or 1.0)
-        return fit & ((self.ref[sl] <= ceil[np.minimum(self.cat[sl], ceil.size) - 1]) | self.rehouse[sl])
+        return fits[self.bucket[sl]] & ((self.ref[sl] <= ceil[self.cat_col[sl]]) | self.rehouse[sl])
 
     def _mask_rows(self, k: tuple, sl: slice) -> np.ndarray:
         fin, typ, waiver, kind, need = k

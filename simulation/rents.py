@@ -139,7 +139,7 @@ def _apl_schedule(a, g: float, size: np.ndarray, adults: np.ndarray):
     return ceil * g, charges, rate, floor
 
 
-def _by_composition(schedule, size: np.ndarray, adults: np.ndarray):
+def by_composition(schedule, size: np.ndarray, adults: np.ndarray):
     """The arrays of `schedule(size, adults)`, element for element, computed once per composition
     present on a small (adults, size) grid and gathered: a few thousand tenants already have far
     fewer compositions than rows, and the same arithmetic on the same values gives the same bits."""
@@ -158,7 +158,7 @@ def apl(model, income: np.ndarray, size: np.ndarray, adults: np.ndarray, rent: n
     """Monthly housing benefit (simplified APL) for a household paying `rent` (EUR/month, w/o charges)."""
     a = model.sc.rents.apl
     g = model.apl_growth  # the schedule's yearly revaluation (economy: apl)
-    ceil, charges, rate, floor = _by_composition(lambda s, ad: _apl_schedule(a, g, s, ad), size, adults)
+    ceil, charges, rate, floor = by_composition(lambda s, ad: _apl_schedule(a, g, s, ad), size, adults)
     lc = np.minimum(rent, ceil) + charges
     benefit = lc - a.min_participation * g - rate * np.maximum(income - floor, 0.0) / 12.0
     return np.where(benefit >= a.min_payment * g, benefit, 0.0)
@@ -222,7 +222,7 @@ def rls_amount(model, h: np.ndarray, d: np.ndarray, ref: np.ndarray | None = Non
         return np.zeros(len(h))
     hh = model.households
     g = model.ceiling_growth
-    ceil, amount = _by_composition(lambda s, ad: _rls_schedule(r, g, s, ad), hh.size_of(h), hh.adults[h])
+    ceil, amount = by_composition(lambda s, ad: _rls_schedule(r, g, s, ad), hh.size_of(h), hh.adults[h])
     ref = reference_income(model, h) if ref is None else ref
     ok = (ref / 12.0 <= ceil) & is_social(model, d)
     return np.where(ok, amount, 0.0)

@@ -212,7 +212,7 @@ def test_rls_amounts_and_ceilings(m):
 
 def test_a_whole_stock_gets_what_each_household_gets_alone(m):
     """The APL and the RLS of thousands of tenants come from small tables by composition
-    (rents._by_composition); every tenant gets, to the bit, what a computation for that household
+    (rents.by_composition); every tenant gets, to the bit, what a computation for that household
     alone gives, whatever its composition (up to 9 dependents, over the RLS table's 6) and with
     the schedules revalued."""
     hh, dw = m.households, m.dwellings
