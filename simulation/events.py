@@ -207,9 +207,9 @@ class EventLog:
     def columns(self) -> dict[str, np.ndarray]:
         """The log as one numpy array per field (month, event, household, dwelling, residence,
         from_dwelling, quartile, priority code), in recording order; identifiers as int32 (the
-        state's own width: half the memory of int64 for the largest arrays a run keeps). The chunks are merged into
-        these arrays and kept as the only chunk, so the log is not held twice (the writer and
-        the trajectories read these columns instead of a whole pandas frame)."""
+        state's own width: half the memory of int64 for the largest arrays a run keeps). The
+        chunks are merged into these arrays and kept as the only chunk, so the log is not held
+        twice (the writer and the trajectories read these columns instead of a whole frame)."""
         self._flush()
         fields = (("month", "_m", np.int32), ("event", "_e", np.int8), ("household", "_h", ID),
                   ("dwelling", "_d", ID), ("residence", "_r", ID),
