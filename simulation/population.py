@@ -80,7 +80,8 @@ def populate(model, rng: np.random.Generator) -> None:
     median = p.tenant_income_uc_median * rent_rel ** p.tenant_income_rent_elasticity \
         * np.where(qpv, p.qpv_income_factor, 1.0)
     # re-centre so the tenants' overall median stays the configured one
-    median = median * p.tenant_income_uc_median / np.median(median)
+    if median.size:                       # no tenant at all: nothing to re-centre
+        median = median * p.tenant_income_uc_median / np.median(median)
     # initial tenants drawn near the model's steady state (measured on the stylised town over 40
     # years): reference persons older and more spread than applicants (mean ~53, 10 % over 73),
     # employment at the steady rate of the job transitions; the spin-up does the rest
