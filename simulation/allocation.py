@@ -59,15 +59,12 @@ OFFER_LOG = {"month": np.int64, "dwelling": np.int64, "household": np.int64, "ho
 
 def _apl_pieces(a, g: float, size: np.ndarray, adults: np.ndarray):
     """The APL terms an applicant's benefit is built from in a vacancy's affordability test, by
-    composition (see rents.apl): rent ceiling, fixed part (flat charges less the minimum
-    participation), monthly participation rate and income floor, revalued by g."""
+    composition: the schedule's rent ceiling, participation rate (monthly) and income floor
+    (rents.apl_schedule), and a fixed part, flat charges less the minimum participation."""
+    ceil, _, rate, floor = rents.apl_schedule(a, g, size, adults)
     dep = np.maximum(size - adults, 0)
-    lc_cap = g * np.where(dep > 0, a.rent_ceiling_family + a.rent_ceiling_per_extra * np.maximum(dep - 1, 0),
-                          np.where(adults > 1, a.rent_ceiling_couple, a.rent_ceiling_single))
     fixed = g * (a.flat_charges + a.flat_charges_per_dependent * dep - a.min_participation)
-    rate_m = a.participation_rate / (1.0 + a.participation_rate_size_decline * (size - 1)) / 12.0
-    floor = g * (a.income_floor + a.income_floor_per_person * (size - 1))
-    return lc_cap, fixed, rate_m, floor
+    return ceil, fixed, rate / 12.0, floor
 
 
 class Pool:
@@ -117,11 +114,10 @@ class Pool:
         a = model.sc.rents.apl
         al = model.sc.allocation
         g = model.apl_growth
-        sz = hh.size_of(ids).astype(np.int64)
-        adults = hh.adults[ids].astype(np.int64)
+        adults, sz, uc = hh.composition_of(ids)
+        sz, adults = sz.astype(np.int64), adults.astype(np.int64)
         inc = hh.income[ids]
         incm = inc / 12.0
-        uc = 1.0 + 0.5 * (adults - 1 + hh.kids_14p[ids]) + 0.3 * hh.kids_u14[ids]
         quart = model.quartile(inc / uc)
         q1 = quart == 0
         rehouse = hh.rehouse[ids]

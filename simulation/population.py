@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy as np
 
 from . import economy
-from .state import APPLICANT, OCCUPIED, TENANT
+from .state import APPLICANT, OCCUPIED, TENANT, consumption_units
 
 # the mediation commission decides within 3 months of the appeal (CCH R441-14): a DALO household's
 # deadline runs from then (approximated from its application month)
@@ -45,7 +45,7 @@ def draw_households(model, k: int, rng: np.random.Generator, *, size: np.ndarray
     # medians are at start-year prices: brought to this year's incomes
     income_uc = np.exp(np.log(income_uc_median * economy.index(model, "income"))
                        + income_uc_sigma * rng.standard_normal(k))
-    uc = 1.0 + 0.5 * (adults - 1 + (kids - u14)) + 0.3 * u14
+    uc = consumption_units(adults, u14, kids - u14)
     hh.income[idx] = income_uc * uc
     rel = income_uc / _median(income_uc) if k > 0 else income_uc
     hh.employed[idx] = rng.random(k) < np.minimum(np.maximum(p.employed_share * rel ** 0.8, 0.02), 0.97)

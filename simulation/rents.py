@@ -126,7 +126,7 @@ def is_social(model, d) -> bool | np.ndarray:
     return (dw.financing[d] != PLI) & dw.social[d]
 
 
-def _apl_schedule(a, g: float, size: np.ndarray, adults: np.ndarray):
+def apl_schedule(a, g: float, size: np.ndarray, adults: np.ndarray):
     """The APL schedule's terms by composition (see `apl`): rent ceiling and flat charges (both
     revalued by g), participation rate and income floor."""
     dependents = np.maximum(size - adults, 0)
@@ -158,7 +158,7 @@ def apl(model, income: np.ndarray, size: np.ndarray, adults: np.ndarray, rent: n
     """Monthly housing benefit (simplified APL) for a household paying `rent` (EUR/month, w/o charges)."""
     a = model.sc.rents.apl
     g = model.apl_growth  # the schedule's yearly revaluation (economy: apl)
-    ceil, charges, rate, floor = by_composition(lambda s, ad: _apl_schedule(a, g, s, ad), size, adults)
+    ceil, charges, rate, floor = by_composition(lambda s, ad: apl_schedule(a, g, s, ad), size, adults)
     lc = np.minimum(rent, ceil) + charges
     benefit = lc - a.min_participation * g - rate * np.maximum(income - floor, 0.0) / 12.0
     return np.where(benefit >= a.min_payment * g, benefit, 0.0)
@@ -245,8 +245,7 @@ def costs(model, h: np.ndarray, d: np.ndarray, rent_m2: np.ndarray | None = None
     dwellings d (aligned arrays). `rent_m2` overrides the dwellings' rent (e.g. a new lease); `rls`
     gives the households' RLS when the caller has it (month_rls)."""
     hh, dw = model.households, model.dwellings
-    adults, kids_u14, kids_14p = hh.adults[h], hh.kids_u14[h], hh.kids_14p[h]   # read once
-    size = (adults + kids_u14 + kids_14p).astype(np.int16)                       # = hh.size_of(h)
+    adults, size, uc = hh.composition_of(h)
     income = hh.income[h]
     rm2 = dw.rent_m2[d] if rent_m2 is None else rent_m2
     rent = rm2 * dw.surface[d] - dw.reduction[d]
@@ -259,7 +258,6 @@ def costs(model, h: np.ndarray, d: np.ndarray, rent_m2: np.ndarray | None = None
         rc = rc + ben - rls - np.maximum(ben - model.sc.rents.rls.apl_offset * rls, 0.0)
     monthly = income / 12.0
     burden = rc / np.maximum(monthly, 1.0)
-    uc = 1.0 + 0.5 * (adults - 1 + kids_14p) + 0.3 * kids_u14                     # = hh.uc_of(h)
     residual = (monthly - rc) / uc
     return rc, burden, residual
 

@@ -134,17 +134,26 @@ class Columns:
         return sum(self.__dict__["_" + n].nbytes for n in self.SPEC)
 
 
+def household_size(adults, kids_u14, kids_14p) -> np.ndarray:
+    """Persons in the household."""
+    return (adults + kids_u14 + kids_14p).astype(np.int16)
+
+
+def consumption_units(adults, kids_u14, kids_14p):
+    """OECD-modified consumption units: 1 + 0.5 per other person 14+ + 0.3 per child under 14."""
+    return 1.0 + 0.5 * (adults - 1 + kids_14p) + 0.3 * kids_u14
+
+
 class Households(Columns):
     SPEC = HOUSEHOLD_COLUMNS
 
     @property
     def size(self) -> np.ndarray:
-        return (self.adults + self.kids_u14 + self.kids_14p).astype(np.int16)
+        return household_size(self.adults, self.kids_u14, self.kids_14p)
 
     @property
     def uc(self) -> np.ndarray:
-        """OECD-modified consumption units: 1 + 0.5 per other person 14+ + 0.3 per child under 14."""
-        return 1.0 + 0.5 * (self.adults - 1 + self.kids_14p) + 0.3 * self.kids_u14
+        return consumption_units(self.adults, self.kids_u14, self.kids_14p)
 
     @property
     def income_uc(self) -> np.ndarray:
@@ -152,10 +161,15 @@ class Households(Columns):
 
     # the same for chosen rows only: whole-column properties cost O(all households ever created)
     def size_of(self, h) -> np.ndarray:
-        return (self._adults[h] + self._kids_u14[h] + self._kids_14p[h]).astype(np.int16)
+        return household_size(self._adults[h], self._kids_u14[h], self._kids_14p[h])
 
     def uc_of(self, h) -> np.ndarray:
-        return 1.0 + 0.5 * (self._adults[h] - 1 + self._kids_14p[h]) + 0.3 * self._kids_u14[h]
+        return consumption_units(self._adults[h], self._kids_u14[h], self._kids_14p[h])
+
+    def composition_of(self, h) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """(adults, size, consumption units) of households h, each column read once."""
+        a, ku, k14 = self._adults[h], self._kids_u14[h], self._kids_14p[h]
+        return a, household_size(a, ku, k14), consumption_units(a, ku, k14)
 
     def income_uc_of(self, h) -> np.ndarray:
         return self._income[h] / self.uc_of(h)
