@@ -83,6 +83,7 @@ class Pool:
         self._base: dict[tuple, np.ndarray] = {}
         self._masks: dict[tuple, np.ndarray] = {}
         self._fitting: dict[tuple, list] = {}
+        self._bufs: dict = {}
         self.ensure(self.FIRST_ROWS)
 
     @staticmethod
@@ -153,15 +154,24 @@ class Pool:
         new = min(self.n, max(end, 2 * old, self.FIRST_ROWS))
         part = self._columns(self.ids[old:new])
         for name, col in part.items():
-            setattr(self, name, col if old == 0 else np.concatenate([getattr(self, name), col]))
+            setattr(self, name, self._put(name, col, old, new))
         self.m = new
         self.targets = {"prefect": self.priority, "action_logement": self.al,
                         "municipality": self.local, "landlord": None}
         sl = slice(old, new)
-        for k, b in self._base.items():
-            self._base[k] = np.concatenate([b, self._base_rows(*k, sl)])
-        for k, mk in self._masks.items():
-            self._masks[k] = np.concatenate([mk, self._mask_rows(k, sl)])
+        for k in self._base:
+            self._base[k] = self._put(("base", k), self._base_rows(*k, sl), old, new)
+        for k in self._masks:
+            self._masks[k] = self._put(("mask", k), self._mask_rows(k, sl), old, new)
+
+    def _put(self, key, rows: np.ndarray, start: int, end: int) -> np.ndarray:
+        """Write rows start:end of a column or cached mask into its buffer, sized for the whole pool,
+        and return the rows materialised so far as a view: growing the prefix copies nothing."""
+        if start == 0:
+            self._bufs[key] = np.empty(self.n, rows.dtype)
+        buf = self._bufs[key]
+        buf[start:end] = rows
+        return buf[:end]
 
     def _base_rows(self, fin: int, typ: int, waiver: float | None, sl: slice) -> np.ndarray:
         """Fits a dwelling of this financing and typology: size within the gap, income under the
@@ -206,7 +216,8 @@ class Pool:
         k = (fin, typ, waiver)
         b = self._base.get(k)
         if b is None:
-            b = self._base[k] = self._base_rows(fin, typ, waiver, slice(0, self.m))
+            b = self._base[k] = self._put(("base", k), self._base_rows(fin, typ, waiver, slice(0, self.m)),
+                                          0, self.m)
         return b
 
     def mask(self, fin: int, typ: int, waiver: float | None, kind: str | None, need: int) -> np.ndarray:
@@ -216,7 +227,7 @@ class Pool:
         k = (fin, typ, waiver, kind, need)
         mk = self._masks.get(k)
         if mk is None:
-            mk = self._masks[k] = self._mask_rows(k, slice(0, self.m))
+            mk = self._masks[k] = self._put(("mask", k), self._mask_rows(k, slice(0, self.m)), 0, self.m)
         return mk
 
     def fitting(self, key: tuple) -> list:

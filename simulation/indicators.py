@@ -382,7 +382,8 @@ class Observer:
         if fine:
             med_q = _group_medians(V[1:], order[1:], q, np.subtract(q_ends, q_starts)).T.copy()
         else:
-            BR = V[1:].take(np.argsort(q, kind="stable"), axis=1)
+            # quartile codes as int8: numpy's stable argsort is then a radix sort (same order)
+            BR = V[1:].take(np.argsort(q.astype(np.int8), kind="stable"), axis=1)
             med_q = np.array([_row_medians(BR[:, a:b]) for a, b in zip(q_starts, q_ends)])
         for k in range(4):     # med_q: (quartile, burden / residual)
             put("territory", areas_t, f"rent_burden_median_q{k + 1}", med_q[k, 0:1])

@@ -96,6 +96,7 @@ class HousingModel(mesa.Model):
         self.occupancy_review = OccupancyReview(self)
         self.observer = Observer(self)
         self._tenant_burden = np.zeros(0)
+        self._burden_tenants = np.zeros(0, np.int64)
 
         population.populate(self, self.streams["population"])
         demand.setup(self)
@@ -212,8 +213,16 @@ class HousingModel(mesa.Model):
         return 3 - ((x < t0).view(np.int8) + (x < t1).view(np.int8) + (x < t2).view(np.int8)).astype(np.intp)
 
     def cache_tenant_costs(self, tenants: np.ndarray, burden: np.ndarray) -> None:
-        self._tenant_burden = np.zeros(self.households.n)
-        self._tenant_burden[tenants] = burden
+        """Keep this month's tenants' rent burden for burden_of. One array sized to the household
+        table's capacity is kept: only last month's tenants are reset, not a million-row array
+        allocated each month. Ids beyond those known at caching were never tenants: they read 0."""
+        b = self._tenant_burden
+        if b.size < self.households.n:
+            b = self._tenant_burden = np.zeros(self.households._cap)
+        else:
+            b[self._burden_tenants] = 0.0
+        b[tenants] = burden
+        self._burden_tenants = tenants
 
     def burden_of(self, h: np.ndarray) -> np.ndarray:
         """Last observed rent burden of households h (0 for those not known as tenants)."""
