@@ -19,7 +19,7 @@ import math
 import numpy as np
 
 from . import events as ev
-from . import moves, population, rents
+from . import candidate_walk, moves, population, rents
 from .schema import date_to_month
 from .state import TENANT, VACANT
 
@@ -510,6 +510,8 @@ class Allocator:
         made a metropolis's allocation cost grow faster than its size."""
         if advert is not None:
             return Allocator._scan_advertised(pool, key, K, rent, charges, minpay, advert)
+        if pool.n >= candidate_walk.MIN_POOL:
+            return Allocator._scan_compiled(pool, key, K, rent, charges, minpay)
         found = []
         ent = pool.fitting(key)
         c, batch = ent[2], BATCH
@@ -532,6 +534,25 @@ class Allocator:
                 if take:
                     found.extend(zip(idx[:take].tolist(), rc[:take].tolist(), burden[:take].tolist()))
         return found
+
+    @staticmethod
+    def _scan_compiled(pool, key, K, rent, charges, minpay):
+        """_scan with the walk compiled (candidate_walk): the same candidates, the same doubles."""
+        walk = candidate_walk.walk()
+        ent = pool.fitting(key)
+        out_p, out_rc, out_b = np.empty(K, np.int64), np.empty(K), np.empty(K)
+        c, n = ent[2], 0
+        while n < K:
+            if c >= ent[0].size:
+                if not pool.extend_fitting(key):
+                    break
+                continue
+            n, end, front = walk(ent[0], c, pool.alive, pool.lc_cap, pool.pm, pool.cap, pool.incm1,
+                                 rent, charges, minpay, K, out_p, out_rc, out_b, n)
+            if c == ent[2]:                   # the housed at the front: skipped from now on
+                ent[2] = front if front >= 0 else end
+            c = end
+        return list(zip(out_p[:n].tolist(), out_rc[:n].tolist(), out_b[:n].tolist()))
 
     @staticmethod
     def _affordable(pool, idx, rent, charges, minpay):
