@@ -37,6 +37,7 @@ def step(model) -> None:
     moves.leave(model, leaving, ev.EXIT)
     # tenants whose right to stay has ended (CCH L442-3-3, see rents.yearly_survey) leave
     hh = model.households
-    ended = h[(hh.stay_until[h] >= 0) & (hh.stay_until[h] <= model.month) & (hh.state[h] == TENANT)]
+    until = hh.stay_until[h]
+    ended = h[(until >= 0) & (until <= model.month) & (hh.state[h] == TENANT)]
     moves.leave(model, ended, ev.LOST_RIGHT_TO_STAY)
 

@@ -294,9 +294,12 @@ class Observer:
         dw_qpv = terr.nb_qpv.take(dw.nbhd)
         occ, nq, t = self._tenants(dw_qpv)
         res = dw.residence[occ]
-        inc_uc = hh.income_uc_of(t)
+        adults, size, uc = hh.composition_of(t)     # read once from the household table
+        income = hh.income[t]
+        inc_uc = income / uc
         q, q1, q_ends = self._quartiles(inc_uc)
-        rc, burden, residual = rents.costs(m, t, occ, rls=rents.month_rls(m, t, occ))
+        rc, burden, residual = rents.costs(m, t, occ, rls=rents.month_rls(m, t, occ),
+                                           household=(adults, size, uc, income))
         m.cache_tenant_costs(t, burden)
 
         # the per-residence table S and its neighbourhood (N) and territory / qpv / outside sums
@@ -363,8 +366,8 @@ class Observer:
         # threshold-free indicators (they do not move when the applicants' quartiles move):
         # tenants under 20 / 40 / 60 % of the PLUS ceiling for their size (as the OPS survey
         # reports) and under the poverty line (60 % of the median living standard, INSEE)
-        ceil = rents.ceiling(m, hh.size_of(t), np.ones(t.size, np.int64))
-        ratio = hh.income[t] / ceil
+        ceil = rents.ceiling(m, size, np.ones(t.size, np.int64))
+        ratio = income / ceil
         poor = inc_uc < m.sc.observation.poverty_line_uc * economy.index(m, "income")
         for flag, ind in ((ratio < 0.2, "share_tenants_under_20pct_plus_ceiling"),
                           (ratio < 0.4, "share_tenants_under_40pct_plus_ceiling"),

@@ -240,13 +240,17 @@ def month_rls(model, h: np.ndarray, d: np.ndarray) -> np.ndarray:
 
 
 def costs(model, h: np.ndarray, d: np.ndarray, rent_m2: np.ndarray | None = None,
-          rls: np.ndarray | None = None):
+          rls: np.ndarray | None = None, household: tuple | None = None):
     """(remaining cost EUR/month, rent burden, residual income EUR/UC/month) for households h in
     dwellings d (aligned arrays). `rent_m2` overrides the dwellings' rent (e.g. a new lease); `rls`
-    gives the households' RLS when the caller has it (month_rls)."""
+    gives the households' RLS when the caller has it (month_rls); `household`, their (adults, size,
+    consumption units, income) when the caller has read them (Households.composition_of)."""
     hh, dw = model.households, model.dwellings
-    adults, size, uc = hh.composition_of(h)
-    income = hh.income[h]
+    if household is None:
+        adults, size, uc = hh.composition_of(h)
+        income = hh.income[h]
+    else:
+        adults, size, uc, income = household
     rm2 = dw.rent_m2[d] if rent_m2 is None else rent_m2
     rent = rm2 * dw.surface[d] - dw.reduction[d]
     charges = model.sc.rents.charges_m2 * dw.surface[d] * model.price_index
