@@ -166,8 +166,11 @@ class Pool:
 
     def _put(self, key, rows: np.ndarray, start: int, end: int) -> np.ndarray:
         """Write rows start:end of a column or cached mask into its buffer, sized for the whole pool,
-        and return the rows materialised so far as a view: growing the prefix copies nothing."""
+        and return the rows materialised so far as a view: growing the prefix copies nothing. A
+        pool read whole at once (a small one) needs no buffer."""
         if start == 0:
+            if end == self.n:
+                return rows
             self._bufs[key] = np.empty(self.n, rows.dtype)
         buf = self._bufs[key]
         buf[start:end] = rows
