@@ -19,7 +19,7 @@ import math
 import numpy as np
 
 from . import events as ev
-from . import candidate_walk, moves, population, rents
+from . import compiled, moves, population, rents
 from .schema import date_to_month
 from .state import TENANT, VACANT
 
@@ -513,7 +513,7 @@ class Allocator:
         made a metropolis's allocation cost grow faster than its size."""
         if advert is not None:
             return Allocator._scan_advertised(pool, key, K, rent, charges, minpay, advert)
-        if pool.n >= candidate_walk.MIN_POOL:
+        if pool.n >= compiled.MIN_POOL:
             return Allocator._scan_compiled(pool, key, K, rent, charges, minpay)
         found = []
         ent = pool.fitting(key)
@@ -540,8 +540,8 @@ class Allocator:
 
     @staticmethod
     def _scan_compiled(pool, key, K, rent, charges, minpay):
-        """_scan with the walk compiled (candidate_walk): the same candidates, the same doubles."""
-        walk = candidate_walk.walk()
+        """_scan with the walk compiled (compiled.candidate_walk): the same candidates, the same doubles."""
+        walk = compiled.kernel(compiled.candidate_walk)
         ent = pool.fitting(key)
         out_p, out_rc, out_b = np.empty(K, np.int64), np.empty(K), np.empty(K)
         c, n = ent[2], 0

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from . import economy
+from . import compiled, economy
 from . import events as ev
 from . import moves
 from .population import draw_households, start_application
@@ -58,24 +58,8 @@ def step(model) -> None:
 
     u = rng.random(n)
     emp = hh.employed[alive]
-    adults = hh.adults[alive]
-    age = hh.age[alive]
-    # competing risks, each a slice of [0, 1); only households under the total hazard are examined
-    p_job = np.where(emp, monthly(le.job_loss_rate), monthly(le.job_find_rate))
-    p_death = _mortality_table(le)[np.minimum(age.astype(np.int64), 120)] * adults
-    p_birth = np.where(age < 42, np.where(adults > 1, monthly(le.birth_rate_couple),
-                                           monthly(le.birth_rate_single)), 0.0)
-    kids_u = hh.kids_u14[alive]
-    kids_o = hh.kids_14p[alive]
-    p_age = kids_u * monthly(le.child_ageing_rate)
-    p_leave = kids_o * monthly(le.child_leave_rate)
-    p_sep = np.where(adults > 1, monthly(le.separation_rate), 0.0)
-    total = p_job + p_death + p_birth + p_age + p_leave + p_sep
-    hit = np.flatnonzero(u < total)
-    edges = np.cumsum(np.vstack([p_job[hit], p_death[hit], p_birth[hit], p_age[hit], p_leave[hit],
-                                 p_sep[hit]]), axis=0)
-    which = np.full(n, 6, np.int8)  # 0 job, 1 death, 2 birth, 3 child 14, 4 leave, 5 sep, 6 none
-    which[hit] = (u[hit][None, :] >= edges).sum(axis=0)
+    which = competing_risks(le, u, emp, hh.adults[alive], hh.age[alive], hh.kids_u14[alive],
+                            hh.kids_14p[alive])
 
     job = which == 0
     lose = job & emp
@@ -123,6 +107,33 @@ def step(model) -> None:
         dead = deaths[~couple]
         # a lone adult's death dissolves the household (children are assumed to leave the stock)
         moves.leave(model, dead, ev.DEATH)
+
+
+def competing_risks(le, u, employed, adults, age, kids_u14, kids_14p) -> np.ndarray:
+    """The month's event of each household, from its uniform u: each risk is a slice of [0, 1)
+    (0 job change, 1 death, 2 birth, 3 a child turns 14, 4 a child leaves home, 5 separation), 6
+    when u falls beyond them all. A large territory uses the compiled twin (compiled.competing_risks,
+    the same doubles)."""
+    args = (monthly(le.job_loss_rate), monthly(le.job_find_rate), monthly(le.birth_rate_couple),
+            monthly(le.birth_rate_single), monthly(le.child_ageing_rate), monthly(le.child_leave_rate),
+            monthly(le.separation_rate))
+    if u.size >= compiled.MIN_HOUSEHOLDS:
+        return compiled.kernel(compiled.competing_risks)(u, employed, adults, age, kids_u14, kids_14p,
+                                                         _mortality_table(le), *args)
+    p_loss, p_find, p_couple, p_single, r_ageing, r_leaving, p_separation = args
+    p_job = np.where(employed, p_loss, p_find)
+    p_death = _mortality_table(le)[np.minimum(age.astype(np.int64), 120)] * adults
+    p_birth = np.where(age < 42, np.where(adults > 1, p_couple, p_single), 0.0)
+    p_age = kids_u14 * r_ageing
+    p_leave = kids_14p * r_leaving
+    p_sep = np.where(adults > 1, p_separation, 0.0)
+    total = p_job + p_death + p_birth + p_age + p_leave + p_sep
+    hit = np.flatnonzero(u < total)
+    edges = np.cumsum(np.vstack([p_job[hit], p_death[hit], p_birth[hit], p_age[hit], p_leave[hit],
+                                 p_sep[hit]]), axis=0)
+    which = np.full(u.size, 6, np.int8)
+    which[hit] = (u[hit][None, :] >= edges).sum(axis=0)
+    return which
 
 
 def _new_households(model, k: int, rng, age=None, income_uc=None, income=None, ages=None) -> None:

@@ -1,0 +1,63 @@
+"""The compiled twins of two numpy readings (simulation/compiled.py) are speed-ups, not variants of
+the model: given the same inputs they give the same results to the bit, and a run that uses them
+writes what a run without them writes."""
+
+from unittest import mock
+
+import numpy as np
+from hypothesis import given, settings, strategies as st
+
+import pandas as pd
+
+from conftest import baseline_scenario, make_model
+from simulation import compiled, life_events
+
+
+@settings(max_examples=40, deadline=None)
+@given(seed=st.integers(0, 2**32 - 1), n=st.integers(0, 2000), scale=st.floats(1.0, 40.0))
+def test_competing_risks_compiled_draws_the_numpy_events(seed, n, scale):
+    """Random households (ages 0-130, 1-3 adults, up to 6 children, employed or not) and event
+    rates up to 40 times the defaults, so that every slice of [0, 1) and its edges are reached."""
+    rng = np.random.default_rng(seed)
+    base = baseline_scenario(1).behaviour.life_events
+    rates = {k: min(getattr(base, k) * scale, 0.9) for k in (
+        "job_loss_rate", "job_find_rate", "birth_rate_couple", "birth_rate_single",
+        "child_ageing_rate", "child_leave_rate", "separation_rate")}
+    le = base.model_copy(update=rates)
+    u = rng.random(n)
+    u[: n // 10] = 0.0                     # the lower edge of the first slice
+    args = (u, rng.random(n) < 0.6, rng.integers(1, 4, n).astype(np.int8),
+            (rng.random(n) * 130).astype(np.float32), rng.integers(0, 7, n).astype(np.int8),
+            rng.integers(0, 7, n).astype(np.int8))
+    with mock.patch.object(compiled, "MIN_HOUSEHOLDS", 10**9):
+        numpy_events = life_events.competing_risks(le, *args)
+    with mock.patch.object(compiled, "MIN_HOUSEHOLDS", 0):
+        compiled_events = life_events.competing_risks(le, *args)
+    assert numpy_events.dtype == compiled_events.dtype == np.int8
+    assert np.array_equal(numpy_events, compiled_events)
+    if n > 500:
+        assert np.unique(numpy_events).size == 7      # every event and "none" were drawn
+
+
+def test_a_run_with_the_compiled_readings_writes_what_numpy_writes(monkeypatch):
+    """The town run with both compiled kernels forced (they serve large territories only) makes the
+    same offers, allocations and life events, and ends with the same households, to the bit."""
+    def run(threshold):
+        monkeypatch.setattr(compiled, "MIN_POOL", threshold)
+        monkeypatch.setattr(compiled, "MIN_HOUSEHOLDS", threshold)
+        m = make_model(years=3, seed=11)
+        m.run()
+        a = m.allocator
+        logs = {**a.alloc_log, **{"offer " + k: v for k, v in a.offer_log.items()}}
+        out = {k: np.asarray(v) for k, v in logs.items()}
+        hh = m.households
+        out.update({"household " + k: getattr(hh, k) for k in ("state", "income", "adults", "kids_u14",
+                                                              "kids_14p", "dwelling", "age")})
+        return out, m.events()
+    (numpy_run, numpy_events), (compiled_run, compiled_events) = run(10**9), run(0)
+    assert numpy_run["month"].size > 300 and len(numpy_events) > 1000
+    pd.testing.assert_frame_equal(numpy_events, compiled_events, check_exact=True)
+    assert numpy_run.keys() == compiled_run.keys()
+    for k, v in numpy_run.items():
+        w = compiled_run[k]
+        assert v.dtype == w.dtype and v.shape == w.shape and v.tobytes() == w.tobytes(), k
