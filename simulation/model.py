@@ -228,6 +228,8 @@ class HousingModel(mesa.Model):
         """Last observed rent burden of households h (0 for those not known as tenants)."""
         b = self._tenant_burden
         h = np.asarray(h)
+        if h.ndim == 1 and b.size >= self.households.n:    # every id is in the cache's array
+            return b[h]
         out = np.zeros(h.size)
         known = h < b.size
         out[known] = b[h[known]]
