@@ -12,7 +12,7 @@ than arithmetic:
 
 Each compiled kernel computes exactly what its numpy reading does: the same operations in the same
 order on the same doubles (no fast-math), so outputs stay byte-identical (tests/test_pool.py and
-tests/test_life_events.py check both readings). numba is imported only when a pool reaches
+tests/test_compiled.py check both readings). numba is imported only when a pool reaches
 `MIN_POOL` applicants or the territory `MIN_HOUSEHOLDS` households: importing it and loading the
 compiled code costs a process ~0.55 s and ~95 MB once (0.9 s the first time on a machine, when it
 compiles; the code is then cached on disk by numba's `cache=True`). The walk saves ~20 µs per
@@ -38,7 +38,8 @@ def kernel(fn):
     return k
 
 
-def candidate_walk(fit, c, alive, lc_cap, pm, cap, incm1, rent, charges, minpay, K, out_p, out_rc, out_b, n):
+def candidate_walk(fit, c, alive, lc_cap, pm, cap, incm1, rent, charges, minpay, K,
+                   out_p, out_rc, out_b, n):
     """From entry c of `fit` (pool rows that fit the proposal, in score order), add to out_* the
     rows still in the pool (`alive`) whose remaining cost, rent + charges - APL, is under their cap,
     until n == K. Returns (n, entry after the last one read, first live entry read or -1).
@@ -71,7 +72,6 @@ def candidate_walk(fit, c, alive, lc_cap, pm, cap, incm1, rent, charges, minpay,
             out_b[n] = rc / incm1[p]
             n += 1
     return n, j, front
-
 
 
 def competing_risks(u, employed, adults, age, kids_u14, kids_14p, mortality, p_loss, p_find,
