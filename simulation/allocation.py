@@ -514,8 +514,9 @@ class Allocator:
         made a metropolis's allocation cost grow faster than its size."""
         if advert is not None:
             return Allocator._scan_advertised(pool, key, K, rent, charges, minpay, advert)
-        if pool.n >= compiled.MIN_POOL:
-            return Allocator._scan_compiled(pool, key, K, rent, charges, minpay)
+        walk = compiled.kernel(compiled.candidate_walk) if pool.n >= compiled.MIN_POOL else None
+        if walk is not None:
+            return Allocator._scan_compiled(walk, pool, key, K, rent, charges, minpay)
         found = []
         ent = pool.fitting(key)
         c, batch = ent[2], BATCH
@@ -540,9 +541,8 @@ class Allocator:
         return found
 
     @staticmethod
-    def _scan_compiled(pool, key, K, rent, charges, minpay):
+    def _scan_compiled(walk, pool, key, K, rent, charges, minpay):
         """_scan with the walk compiled (compiled.candidate_walk): the same candidates, the same doubles."""
-        walk = compiled.kernel(compiled.candidate_walk)
         ent = pool.fitting(key)
         out_p, out_rc, out_b = np.empty(K, np.int64), np.empty(K), np.empty(K)
         c, n = ent[2], 0

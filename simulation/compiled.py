@@ -16,7 +16,8 @@ tests/test_compiled.py check both readings). numba is imported only when a pool 
 `MIN_POOL` applicants or the territory `MIN_HOUSEHOLDS` households: importing it and loading the
 compiled code costs a process ~0.55 s and ~95 MB once (0.9 s the first time on a machine, when it
 compiles; the code is then cached on disk by numba's `cache=True`). The walk saves ~20 µs per
-proposal (metropolis, 2026-12-03): below some 25,000 applicants a 20-year run would lose.
+proposal (metropolis, 2026-12-03): below some 25,000 applicants a 20-year run would lose. Where
+numba cannot be imported or is disabled (NUMBA_DISABLE_JIT), the numpy readings serve.
 """
 
 from __future__ import annotations
@@ -29,12 +30,25 @@ _compiled: dict = {}
 
 
 def kernel(fn):
-    """`fn` compiled: numba is imported, and the code compiled or loaded from its disk cache, on
-    the first call for that function in a process."""
-    k = _compiled.get(fn)
-    if k is None:
-        from numba import njit
-        k = _compiled[fn] = njit(cache=True, nogil=True)(fn)
+    """`fn` compiled, or None where numba cannot serve (not importable, or NUMBA_DISABLE_JIT set,
+    which would run the loop in plain Python): the caller then takes its numpy reading, which
+    gives the same results. numba is imported, and the code compiled or loaded from its disk
+    cache, on the first call for that function in a process."""
+    if fn in _compiled:
+        return _compiled[fn]
+    try:
+        import numba
+    except ImportError:
+        k = None
+    else:
+        if numba.config.DISABLE_JIT:
+            k = None
+        else:
+            try:
+                k = numba.njit(cache=True, nogil=True)(fn)
+            except RuntimeError:      # no writable cache location: compile in memory each process
+                k = numba.njit(nogil=True)(fn)
+    _compiled[fn] = k
     return k
 
 

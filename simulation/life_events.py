@@ -117,9 +117,9 @@ def competing_risks(le, u, employed, adults, age, kids_u14, kids_14p) -> np.ndar
     args = (monthly(le.job_loss_rate), monthly(le.job_find_rate), monthly(le.birth_rate_couple),
             monthly(le.birth_rate_single), monthly(le.child_ageing_rate), monthly(le.child_leave_rate),
             monthly(le.separation_rate))
-    if u.size >= compiled.MIN_HOUSEHOLDS:
-        return compiled.kernel(compiled.competing_risks)(u, employed, adults, age, kids_u14, kids_14p,
-                                                         _mortality_table(le), *args)
+    draw = compiled.kernel(compiled.competing_risks) if u.size >= compiled.MIN_HOUSEHOLDS else None
+    if draw is not None:
+        return draw(u, employed, adults, age, kids_u14, kids_14p, _mortality_table(le), *args)
     p_loss, p_find, p_couple, p_single, r_ageing, r_leaving, p_separation = args
     p_job = np.where(employed, p_loss, p_find)
     p_death = _mortality_table(le)[np.minimum(age.astype(np.int64), 120)] * adults

@@ -2,6 +2,7 @@
 the model: given the same inputs they give the same results to the bit, and a run that uses them
 writes what a run without them writes."""
 
+import sys
 from unittest import mock
 
 import numpy as np
@@ -13,11 +14,10 @@ from conftest import baseline_scenario, make_model
 from simulation import compiled, life_events
 
 
-@settings(max_examples=40, deadline=None)
-@given(seed=st.integers(0, 2**32 - 1), n=st.integers(0, 2000), scale=st.floats(1.0, 40.0))
-def test_competing_risks_compiled_draws_the_numpy_events(seed, n, scale):
-    """Random households (ages 0-130, 1-3 adults, up to 6 children, employed or not) and event
-    rates up to 40 times the defaults, so that every slice of [0, 1) and its edges are reached."""
+def _both_readings(seed, n, scale):
+    """Life events' competing risks read by numpy and by the compiled twin, on random households
+    (ages 0-130, 1-3 adults, up to 6 children of each age group, employed or not) with event rates
+    `scale` times the defaults (at most 0.9 a year)."""
     rng = np.random.default_rng(seed)
     base = baseline_scenario(1).behaviour.life_events
     rates = {k: min(getattr(base, k) * scale, 0.9) for k in (
@@ -34,9 +34,21 @@ def test_competing_risks_compiled_draws_the_numpy_events(seed, n, scale):
     with mock.patch.object(compiled, "MIN_HOUSEHOLDS", 0):
         compiled_events = life_events.competing_risks(le, *args)
     assert numpy_events.dtype == compiled_events.dtype == np.int8
+    return numpy_events, compiled_events
+
+
+@settings(max_examples=40, deadline=None)
+@given(seed=st.integers(0, 2**32 - 1), n=st.integers(0, 2000), scale=st.floats(1.0, 40.0))
+def test_competing_risks_compiled_draws_the_numpy_events(seed, n, scale):
+    numpy_events, compiled_events = _both_readings(seed, n, scale)
     assert np.array_equal(numpy_events, compiled_events)
-    if n > 500:
-        assert np.unique(numpy_events).size == 7      # every event and "none" were drawn
+
+
+def test_competing_risks_readings_agree_on_every_event():
+    """A large draw reaches every event and "none", and both readings agree on each household."""
+    numpy_events, compiled_events = _both_readings(7, 200_000, 20.0)
+    assert np.array_equal(numpy_events, compiled_events)
+    assert np.bincount(numpy_events, minlength=7).min() > 100
 
 
 def test_a_run_with_the_compiled_readings_writes_what_numpy_writes(monkeypatch):
@@ -61,3 +73,21 @@ def test_a_run_with_the_compiled_readings_writes_what_numpy_writes(monkeypatch):
     for k, v in numpy_run.items():
         w = compiled_run[k]
         assert v.dtype == w.dtype and v.shape == w.shape and v.tobytes() == w.tobytes(), k
+
+
+def test_without_numba_the_numpy_readings_serve(monkeypatch):
+    """Where numba cannot be imported (or NUMBA_DISABLE_JIT is set) a large territory runs its
+    numpy readings, which give the same results, instead of failing or looping in plain Python."""
+    monkeypatch.setattr(compiled, "_compiled", {})
+    monkeypatch.setitem(sys.modules, "numba", None)     # import numba raises ImportError
+    assert compiled.kernel(compiled.competing_risks) is None
+    monkeypatch.setattr(compiled, "MIN_HOUSEHOLDS", 0)
+    le = baseline_scenario(1).behaviour.life_events
+    rng = np.random.default_rng(3)
+    n = 500
+    args = (rng.random(n) * 0.05, rng.random(n) < 0.5, rng.integers(1, 3, n).astype(np.int8),
+            (rng.random(n) * 90).astype(np.float32), rng.integers(0, 3, n).astype(np.int8),
+            rng.integers(0, 3, n).astype(np.int8))
+    got = life_events.competing_risks(le, *args)
+    monkeypatch.setattr(compiled, "MIN_HOUSEHOLDS", 10**9)
+    assert np.array_equal(got, life_events.competing_risks(le, *args))
