@@ -6,9 +6,8 @@ import sys
 from unittest import mock
 
 import numpy as np
-from hypothesis import given, settings, strategies as st
-
 import pandas as pd
+from hypothesis import given, settings, strategies as st
 
 from conftest import baseline_scenario, make_model
 from simulation import compiled, life_events
@@ -54,6 +53,10 @@ def test_competing_risks_readings_agree_on_every_event():
 def test_a_run_with_the_compiled_readings_writes_what_numpy_writes(monkeypatch):
     """The town run with both compiled kernels forced (they serve large territories only) makes the
     same offers, allocations and life events, and ends with the same households, to the bit."""
+    # numba is a dependency: the kernels must really be compiled here, not the numpy fallback
+    assert compiled.kernel(compiled.candidate_walk) is not None
+    assert compiled.kernel(compiled.competing_risks) is not None
+
     def run(threshold):
         monkeypatch.setattr(compiled, "MIN_POOL", threshold)
         monkeypatch.setattr(compiled, "MIN_HOUSEHOLDS", threshold)

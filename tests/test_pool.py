@@ -84,4 +84,3 @@ def test_proposals_are_the_first_fitting_affordable_applicants_as_households_are
         for p in rng.choice(live, size=min(40, live.size), replace=False):
             pool.remove(int(p))
     assert compared > 50
-
