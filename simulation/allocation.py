@@ -131,7 +131,7 @@ class Pool:
             # ceilings are tested on year N-2's tax income, by household category (the column of
             # the ceiling table: categories beyond it take its last column)
             "ref": rents.reference_income(model, ids),
-            "cat_col": np.minimum(rents.category(model, ids), model.ceiling_table.shape[1]) - 1,
+            "cat_col": np.minimum(rents.category(model, ids, (adults, sz)), model.ceiling_table.shape[1]) - 1,
             "priority": hh.priority[ids], "dalo": population.dalo_recognised(model, ids),
             "se": hh.state_employee[ids],
             "al": hh.al_employee[ids], "local": hh.local[ids],

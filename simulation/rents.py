@@ -85,13 +85,16 @@ def ceiling(model, size: np.ndarray, financing: np.ndarray) -> np.ndarray:
     return model.ceiling_table[financing, s] * model.ceiling_growth
 
 
-def category(model, h: np.ndarray) -> np.ndarray:
+def category(model, h: np.ndarray, composition: tuple | None = None) -> np.ndarray:
     """Official household category (1..) of households h (arrêté of 29 July 1987): the number of
     persons, except a single adult with dependents (one category up: a single parent with one
     child is category 3) and a young couple without dependents, ages summing to 55 or less
-    (category 3; the partner is taken to be the reference person's age)."""
-    size = np.asarray(model.households.size_of(h), np.int64)
-    adults = model.households.adults[h]
+    (category 3; the partner is taken to be the reference person's age). `composition`: their
+    (adults, size) when the caller has read them (Households.composition_of)."""
+    if composition is None:
+        composition = model.households.composition_of(h)[:2]
+    adults, size = composition
+    size = np.asarray(size, np.int64)
     dep = size - adults
     cat = np.where((adults == 1) & (dep > 0), size + 1, size)
     young = (adults == 2) & (dep == 0) & (2.0 * model.households.age[h] <= 55.0)
@@ -355,10 +358,11 @@ def step(model) -> None:
         lowest = model.ceiling_table.min(axis=1)
         near = np.flatnonzero(ref / (lowest[fin] * model.ceiling_growth) >= s.threshold)
         cat = category(model, t[near])
-        due = near[ref[near] / ceiling(model, cat, fin[near]) >= s.threshold]
+        over = ref[near] / ceiling(model, cat, fin[near]) >= s.threshold
+        due = near[over]
         od = occ[due]
         rent = dw.rent_m2[od] * dw.surface[od] - dw.reduction[od]
-        model.sls[od] = surcharge(model, ref[due], category(model, t[due]), fin[due], dw.surface[od],
+        model.sls[od] = surcharge(model, ref[due], cat[over], fin[due], dw.surface[od],
                                   model.territory.nb_qpv[dw.nbhd[od]], rent=rent, social=dw.social[od])
     model.rls[occ] = rls_amount(model, t, occ, ref)
     model.rls_tenant = np.full(dw.n, -1, np.int64)     # whose RLS it is (see month_rls)
