@@ -16,6 +16,7 @@ import numpy as np
 
 from . import events as ev
 from . import moves
+from .hazard import drawn
 from .population import expected_external_allocations, new_applicants, start_application
 from .scoring import compute_keys
 from .state import APPLICANT, OCCUPIED, TENANT
@@ -148,8 +149,7 @@ def request_transfers(model, rng) -> None:
             + d.transfer_underoccupied_rate * (rooms > size + 1)
             + d.transfer_burden_rate * (burden > 0.35)
             + d.transfer_leave_qpv_rate * qpv * (1.0 - attr))
-    p = 1.0 - (1.0 - np.minimum(rate, 0.95)) ** (1.0 / 12.0)
-    ask = h[rng.random(h.size) < p]
+    ask = h[drawn(rng.random(h.size), np.minimum(rate, 0.95))]
     if ask.size:
         start_application(model, ask, rng)
         compute_keys(model, ask)

@@ -11,6 +11,7 @@ import numpy as np
 
 from . import events as ev
 from . import moves
+from .hazard import drawn
 from .state import OCCUPIED, TENANT
 
 
@@ -32,8 +33,7 @@ def step(model) -> None:
     dw = model.dwellings
     occ = np.flatnonzero(dw.status == OCCUPIED)
     h = dw.tenant[occ]
-    p = 1.0 - (1.0 - hazard(model, h, occ)) ** (1.0 / 12.0)
-    leaving = h[model.streams["exits"].random(h.size) < p]
+    leaving = h[drawn(model.streams["exits"].random(h.size), hazard(model, h, occ))]
     moves.leave(model, leaving, ev.EXIT)
     # tenants whose right to stay has ended (CCH L442-3-3, see rents.yearly_survey) leave
     hh = model.households

@@ -12,13 +12,9 @@ import numpy as np
 from . import compiled, economy
 from . import events as ev
 from . import moves
+from .hazard import monthly
 from .population import draw_households, start_application
 from .state import APPLICANT, GONE
-
-
-def monthly(rate: float) -> float:
-    """Monthly probability equivalent to a yearly rate."""
-    return 1.0 - (1.0 - rate) ** (1.0 / 12.0)
 
 
 _MORTALITY: dict[tuple, np.ndarray] = {}
@@ -30,7 +26,7 @@ def _mortality_table(le) -> np.ndarray:
     t = _MORTALITY.get(k)
     if t is None:
         age = np.arange(121) + 0.5
-        t = 1.0 - (1.0 - np.minimum(np.exp(k[0] + k[1] * age), 1.0)) ** (1.0 / 12.0)
+        t = monthly(np.minimum(np.exp(k[0] + k[1] * age), 1.0))
         _MORTALITY[k] = t
     return t
 
