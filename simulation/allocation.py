@@ -20,7 +20,7 @@ import math
 import numpy as np
 
 from . import events as ev
-from . import compiled, moves, population, rents
+from . import compiled, economy, moves, population, rents
 from .schema import date_to_month
 from .state import TENANT, VACANT
 
@@ -111,6 +111,11 @@ class Pool:
 
     def _columns(self, ids: np.ndarray) -> dict[str, np.ndarray]:
         """What a vacancy reads about each applicant, for the applicants `ids`."""
+        if self.n >= compiled.MIN_POOL:
+            k = compiled.kernel(compiled.pool_columns)
+            cols = self._columns_compiled(k, ids) if k is not None else None
+            if cols is not None:
+                return cols
         model = self._model
         hh = model.households
         a = model.sc.rents.apl
@@ -144,6 +149,40 @@ class Pool:
             # most a household can pay: rent burden cap and residual-income floor together
             "cap": np.minimum(al.rent_burden_max * incm, incm - al.residual_income_min * model.price_index * uc),
         }
+
+    # the columns of _columns in the order compiled.pool_columns writes them, with their types
+    COLUMNS = (("size", np.int64), ("bucket", np.int64), ("inc", np.float64), ("incm1", np.float64),
+               ("quart", np.intp), ("q1", np.bool_), ("ref", np.float64), ("cat_col", np.int64),
+               ("priority", np.bool_), ("dalo", np.bool_), ("se", np.bool_), ("al", np.bool_),
+               ("local", np.bool_), ("tenant", np.bool_), ("rehouse", np.bool_),
+               ("q1_or_rehouse", np.bool_), ("not_q1", np.bool_), ("wish", np.int16),
+               ("alive", np.bool_), ("lc_cap", np.float64), ("pm", np.float64), ("cap", np.float64))
+    GRID = (32, 3)     # household sizes x numbers of adults of the compiled reading's APL tables
+
+    def _columns_compiled(self, k, ids: np.ndarray) -> dict[str, np.ndarray] | None:
+        """_columns in one compiled pass (compiled.pool_columns): the same columns to the bit; None
+        for a composition off its grid."""
+        model = self._model
+        hh = model.households
+        al = model.sc.allocation
+        ns, na = self.GRID
+        grid_s = np.tile(np.arange(ns, dtype=np.int64), na)
+        grid_a = np.repeat(np.arange(na, dtype=np.int64), ns)
+        tables = tuple(np.ascontiguousarray(t, np.float64)
+                       for t in _apl_pieces(model.sc.rents.apl, model.apl_growth, grid_s, grid_a))
+        g = 1.0 + economy.rate(model.sc, "income")      # rents.reference_income's fallbacks
+        t0, t1, t2 = model.quartile_limits
+        terms = (g, g ** 2, model.sc.rents.reference_income_ratio, t0, t1, t2,
+                 model.ceiling_table.shape[1], model.month, model.sc.population.dalo_deadline_months,
+                 model.month - al.processing_months, TENANT, al.rent_burden_max,
+                 al.residual_income_min * model.price_index, MAX_BUCKET)
+        cols = (hh.adults, hh.kids_u14, hh.kids_14p, hh.income, hh.income_n1, hh.income_n2, hh.age,
+                hh.rehouse, hh.priority, hh.dalo, hh.dalo_deadline, hh.state_employee, hh.al_employee,
+                hh.local, hh.state, hh.wish_nbhd, hh.app_date)
+        out = tuple(np.empty(ids.size, t) for _, t in self.COLUMNS)
+        if not k(np.asarray(ids, np.int64), cols, terms, tables, ns, out):
+            return None
+        return {name: col for (name, _), col in zip(self.COLUMNS, out)}
 
     def ensure(self, end: int) -> None:
         """Materialise the columns and cached masks for the first `end` rows (at least doubling)."""

@@ -119,3 +119,75 @@ def competing_risks(u, employed, adults, age, kids_u14, kids_14p, mortality, p_l
         k += int(x >= edge)
         which[i] = k
     return which
+
+
+def pool_columns(ids, hh, terms, tables, ns, out):
+    """allocation.Pool._columns, one applicant at a time: the columns a vacancy reads about the
+    applicants `ids`, written into `out` (arrays of len(ids), in the order of Pool.COLUMNS).
+    `hh`: the household table's columns (adults, children under 14, children 14+, income, income
+    of N-1 and N-2, age, to be rehoused, priority, DALO, DALO deadline, State employee, Action
+    Logement employee, local, state, wished neighbourhood, application month); `terms`: this
+    month's scalars (see Pool._columns_compiled); `tables`: the APL pieces by composition, on a grid
+    of `ns` sizes per number of adults. Returns False, leaving the work to numpy, for a composition
+    off the grid."""
+    (adults, kids_u14, kids_14p, income, income_n1, income_n2, age, rehouse, priority, dalo,
+     dalo_deadline, state_employee, al_employee, local, state, wish_nbhd, app_date) = hh
+    (g, g2, ratio, t0, t1, t2, n_cat, month, dalo_months, processed_by, tenant_code, burden_max,
+     residual_min, max_bucket) = terms
+    lc_tab, fixed_tab, rate_tab, floor_tab = tables
+    (o_size, o_bucket, o_inc, o_incm1, o_quart, o_q1, o_ref, o_cat_col, o_priority, o_dalo, o_se,
+     o_al, o_local, o_tenant, o_rehouse, o_q1_or_rehouse, o_not_q1, o_wish, o_alive, o_lc_cap, o_pm,
+     o_cap) = out
+    na = lc_tab.size // ns
+    for i in range(ids.size):
+        h = ids[i]
+        a = np.int64(adults[h])
+        sz = a + kids_u14[h] + kids_14p[h]
+        if sz >= ns or a >= na:
+            return False
+        uc = 1.0 + 0.5 * (a - 1 + kids_14p[h]) + 0.3 * kids_u14[h]
+        inc = income[h]
+        incm = inc / 12.0
+        x = inc / uc
+        q = 3 - (int(x < t0) + int(x < t1) + int(x < t2))
+        rh = rehouse[h]
+        cell = a * ns + sz
+        o_size[i] = sz
+        o_bucket[i] = min(sz, max_bucket)
+        o_inc[i] = inc
+        o_incm1[i] = incm if not incm < 1.0 else 1.0          # np.maximum(incm, 1.0), NaN kept
+        o_quart[i] = q
+        o_q1[i] = q == 0
+        ref = income_n2[h]                                     # rents.reference_income
+        if np.isnan(ref):
+            n1 = income_n1[h]
+            ref = inc / g2 if np.isnan(n1) else n1 / g
+        o_ref[i] = ref * ratio
+        dep = sz - a                                           # rents.category
+        cat = sz + 1 if a == 1 and dep > 0 else sz
+        if a == 2 and dep == 0 and 2.0 * age[h] <= 55.0:
+            cat = 3
+        o_cat_col[i] = min(cat, n_cat) - 1
+        o_priority[i] = priority[h]
+        o_dalo[i] = dalo[h] and month >= dalo_deadline[h] - dalo_months
+        o_se[i] = state_employee[h]
+        o_al[i] = al_employee[h]
+        o_local[i] = local[h]
+        o_tenant[i] = state[h] == tenant_code
+        o_rehouse[i] = rh
+        o_q1_or_rehouse[i] = q == 0 or rh
+        o_not_q1[i] = q != 0
+        o_wish[i] = wish_nbhd[h]
+        o_alive[i] = rh or app_date[h] <= processed_by
+        o_lc_cap[i] = lc_tab[cell]
+        over = inc - floor_tab[cell]
+        o_pm[i] = fixed_tab[cell] - rate_tab[cell] * (over if not over < 0.0 else 0.0)
+        by_burden = burden_max * incm
+        by_residual = incm - residual_min * uc
+        if by_burden < by_residual:                            # np.minimum, NaN included
+            o_cap[i] = by_burden
+        elif by_residual <= by_burden:
+            o_cap[i] = by_residual
+        else:
+            o_cap[i] = np.nan
+    return True
