@@ -137,7 +137,7 @@ def request_transfers(model, rng) -> None:
     d = model.sc.behaviour.demand
     hh, dw, terr = model.households, model.dwellings, model.territory
     occ = np.flatnonzero(dw.status == OCCUPIED)
-    h = dw.tenant[occ]
+    h = dw.tenant[occ].astype(np.intp)         # household rows as numpy gathers them fastest
     cand = ~hh.applying[h] & ~hh.rehouse[h]
     occ, h = occ[cand], h[cand]
     size = hh.size_of(h)

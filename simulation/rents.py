@@ -225,7 +225,8 @@ def rls_amount(model, h: np.ndarray, d: np.ndarray, ref: np.ndarray | None = Non
         return np.zeros(len(h))
     hh = model.households
     g = model.ceiling_growth
-    ceil, amount = by_composition(lambda s, ad: _rls_schedule(r, g, s, ad), hh.size_of(h), hh.adults[h])
+    adults, size, _ = hh.composition_of(h)
+    ceil, amount = by_composition(lambda s, ad: _rls_schedule(r, g, s, ad), size, adults)
     ref = reference_income(model, h) if ref is None else ref
     ok = (ref / 12.0 <= ceil) & is_social(model, d)
     return np.where(ok, amount, 0.0)
@@ -342,7 +343,7 @@ def step(model) -> None:
         model.single_rent_rate = _single_rates(model, single)
     dw = model.dwellings
     occ = np.flatnonzero(dw.status == OCCUPIED)
-    t = dw.tenant[occ]
+    t = dw.tenant[occ].astype(np.intp)         # household rows as numpy gathers them fastest
     if model.month % 12 == 1:
         yearly_survey(model, t, occ)
     model.sls = np.zeros(dw.n)

@@ -160,19 +160,31 @@ class Households(Columns):
         return self.income / self.uc
 
     # the same for chosen rows only: whole-column properties cost O(all households ever created)
+    def _read(self, h, *names) -> tuple:
+        """Columns `names` at rows h. An integer index array is gathered as intp with `take`:
+        numpy converts any other index type on every gather, and `take` skips fancy indexing's
+        general machinery (reading a tenant's household from a dwelling column, int32, cost twice
+        as much). A number, a mask or a slice reads as given."""
+        d = self.__dict__
+        if isinstance(h, np.ndarray) and h.dtype.kind in "iu":
+            h = h.astype(np.intp, copy=False)
+            return tuple(d["_" + n].take(h) for n in names)
+        return tuple(d["_" + n][h] for n in names)
+
     def size_of(self, h) -> np.ndarray:
-        return household_size(self._adults[h], self._kids_u14[h], self._kids_14p[h])
+        return household_size(*self._read(h, "adults", "kids_u14", "kids_14p"))
 
     def uc_of(self, h) -> np.ndarray:
-        return consumption_units(self._adults[h], self._kids_u14[h], self._kids_14p[h])
+        return consumption_units(*self._read(h, "adults", "kids_u14", "kids_14p"))
 
     def composition_of(self, h) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """(adults, size, consumption units) of households h, each column read once."""
-        a, ku, k14 = self._adults[h], self._kids_u14[h], self._kids_14p[h]
+        a, ku, k14 = self._read(h, "adults", "kids_u14", "kids_14p")
         return a, household_size(a, ku, k14), consumption_units(a, ku, k14)
 
     def income_uc_of(self, h) -> np.ndarray:
-        return self._income[h] / self.uc_of(h)
+        inc, a, ku, k14 = self._read(h, "income", "adults", "kids_u14", "kids_14p")
+        return inc / consumption_units(a, ku, k14)
 
 
 class Dwellings(Columns):
