@@ -81,6 +81,8 @@ class Pool:
         self.m = 0                      # rows materialised: ids[:m]
         self._model = model
         self._gap = model.sc.allocation.max_size_gap
+        self._fits: dict[int, np.ndarray] = {}
+        self._under: dict[tuple, np.ndarray] = {}
         self._base: dict[tuple, np.ndarray] = {}
         self._masks: dict[tuple, np.ndarray] = {}
         self._fitting: dict[tuple, list] = {}
@@ -199,6 +201,10 @@ class Pool:
         self.targets = {"prefect": self.priority, "action_logement": self.al,
                         "municipality": self.local, "landlord": None}
         sl = slice(old, new)
+        for k in self._fits:
+            self._fits[k] = self._put(("fits", k), self._fits_rows(k, sl), old, new)
+        for k in self._under:
+            self._under[k] = self._put(("under", k), self._under_rows(*k, sl), old, new)
         for k in self._base:
             self._base[k] = self._put(("base", k), self._base_rows(*k, sl), old, new)
         for k in self._masks:
@@ -218,14 +224,38 @@ class Pool:
 
     def _base_rows(self, fin: int, typ: int, waiver: float | None, sl: slice) -> np.ndarray:
         """Fits a dwelling of this financing and typology: size within the gap, income under the
-        ceiling (rehousing households are exempt)."""
-        m = self._model
+        ceiling (rehousing households are exempt). Each half is cached on its own (a month's
+        vacancies come in a few typologies and a few financings, but many pairs of them)."""
+        return self.fits_size(typ)[sl] & self.under_ceiling(fin, waiver)[sl]
+
+    def _fits_rows(self, typ: int, sl: slice) -> np.ndarray:
         buckets = np.arange(MAX_BUCKET + 1)
         fits = np.abs(buckets - typ) <= self._gap       # by size bucket (household size, 6+)
         if typ == 5:
             fits |= buckets == MAX_BUCKET
+        return fits[self.bucket[sl]]
+
+    def _under_rows(self, fin: int, waiver: float | None, sl: slice) -> np.ndarray:
+        m = self._model
         ceil = m.ceiling_table[fin] * m.ceiling_growth * (waiver or 1.0)
-        return fits[self.bucket[sl]] & ((self.ref[sl] <= ceil[self.cat_col[sl]]) | self.rehouse[sl])
+        return (self.ref[sl] <= ceil[self.cat_col[sl]]) | self.rehouse[sl]
+
+    def fits_size(self, typ: int) -> np.ndarray:
+        """Household size within the gap of a dwelling of typology `typ`, over the materialised rows."""
+        f = self._fits.get(typ)
+        if f is None:
+            f = self._fits[typ] = self._put(("fits", typ), self._fits_rows(typ, slice(0, self.m)), 0, self.m)
+        return f
+
+    def under_ceiling(self, fin: int, waiver: float | None) -> np.ndarray:
+        """Income under the ceiling of financing `fin` (waived by `waiver`), or to be rehoused,
+        over the materialised rows."""
+        k = (fin, waiver)
+        u = self._under.get(k)
+        if u is None:
+            u = self._under[k] = self._put(("under", k), self._under_rows(fin, waiver, slice(0, self.m)),
+                                           0, self.m)
+        return u
 
     def _mask_rows(self, k: tuple, sl: slice) -> np.ndarray:
         fin, typ, waiver, kind, need = k
