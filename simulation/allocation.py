@@ -479,9 +479,11 @@ class Allocator:
                 if pool.rehouse[p]:
                     p_ref = 1.0 - m.rehousing.accept_prob(h, d, rc)
                 else:
-                    w = pool.wish[p]
+                    # Python numbers: numpy scalars would make each operation below several
+                    # times dearer (the same doubles either way)
+                    w = int(pool.wish[p])
                     z = (rf.intercept + rf.qpv * in_qpv + rf.unattractive * (1.0 - attr)
-                         + rf.qpv_solvency * in_qpv * (pool.quart[p] / 3.0) + rf.burden * burden
+                         + rf.qpv_solvency * in_qpv * (int(pool.quart[p]) / 3.0) + rf.burden * burden
                          + rf.off_wish * (w >= 0 and w != nb) + (rf.after_application if advertised else 0.0))
                     # no overflow at extreme coefficients
                     p_ref = 1.0 / (1.0 + math.exp(-min(max(z, -50.0), 50.0))) if rf.enabled else 0.0
