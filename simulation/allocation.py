@@ -339,8 +339,9 @@ class Allocator:
         a = model.sc.allocation
         self.holders = model.holders
         self.commissions = model.commissions
-        self.credit = np.zeros((len(model.territory.landlord_names), len(self.holders)))
-        self.shares = np.array([h.flow_share for h in self.holders])
+        # each landlord's credit per holder, in Python lists: a vacancy reads and writes one row
+        self.credit = [[0.0] * len(self.holders) for _ in model.territory.landlord_names]
+        self.shares = [float(h.flow_share) for h in self.holders]
         self.landlord_holder = next(i for i, h in enumerate(self.holders) if h.kind == "landlord")
         sy = model.sc.run.start_year
         self.cbl = [(date_to_month(c.start, sy), date_to_month(c.end, sy) if c.end else 10**9, c)
@@ -381,9 +382,12 @@ class Allocator:
         return {r for n in names for r in self.model.territory.residences_named(n)}
 
     def _pick_holder(self, landlord: int) -> int:
+        """The reservation holder of the landlord's next vacancy: each holder's credit grows by
+        its flow share, the largest (the first of equals) takes the dwelling and pays 1."""
         c = self.credit[landlord]
-        c += self.shares
-        k = int(c.argmax())
+        for j, share in enumerate(self.shares):
+            c[j] += share
+        k = max(range(len(c)), key=c.__getitem__)
         c[k] -= 1.0
         return k
 

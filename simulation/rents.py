@@ -154,7 +154,7 @@ def by_composition(schedule, size: np.ndarray, adults: np.ndarray):
     grid_s = np.tile(np.arange(ns, dtype=size.dtype), na)
     grid_a = np.repeat(np.arange(na, dtype=adults.dtype), ns)
     cell = adults.astype(np.intp) * ns + size
-    return tuple(t[cell] for t in schedule(grid_s, grid_a))
+    return tuple(np.asarray(t).take(cell) for t in schedule(grid_s, grid_a))
 
 
 def apl(model, income: np.ndarray, size: np.ndarray, adults: np.ndarray, rent: np.ndarray) -> np.ndarray:
