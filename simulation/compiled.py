@@ -1,11 +1,14 @@
-"""Compiled twins of two numpy readings, for large territories (numba).
+"""Compiled twins of three numpy readings, for large territories (numba).
 
-In a territory of a hundred thousand dwellings two parts of the month cost numpy calls rather
+In a territory of a hundred thousand dwellings three parts of the month cost numpy calls rather
 than arithmetic:
 - a vacancy's proposal reads the applicants who fit it in score order and keeps the first K who
   can afford it (allocation.Allocator._scan); that walk runs hundreds of times a month over short
   stretches of a list, so numpy's cost per call is what it costs. Compiled, one call walks as far
   as it needs to (`candidate_walk`).
+- the pool's columns, what a vacancy reads about each applicant (allocation.Pool._columns): some
+  sixty numpy calls and their temporaries over tens of thousands of applicants a month, one
+  compiled pass (`pool_columns`).
 - life events draw at most one event per household among six competing risks
   (life_events.competing_risks): some thirty passes over a quarter of a million households a month
   in numpy, one compiled (`competing_risks`).

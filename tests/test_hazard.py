@@ -1,10 +1,16 @@
-"""Yearly rates turned into monthly events (simulation/hazard.py): the screened draw used by exits
-and transfer requests picks exactly the households the plain comparison picks."""
+"""Yearly rates turned into monthly events (simulation/hazard.py): the screened draws of exits and
+transfer requests pick exactly the households the plain comparison picks."""
+
+import copy
 
 import numpy as np
+import pytest
 from hypothesis import given, settings, strategies as st
 
+from conftest import make_model
+from simulation import demand
 from simulation.hazard import drawn, monthly
+from simulation.state import OCCUPIED
 
 
 @settings(max_examples=60, deadline=None)
@@ -28,3 +34,36 @@ def test_monthly_probability_compounds_to_the_yearly_rate():
     r = np.array([0.0, 0.05, 0.3, 0.95])
     assert np.allclose(1.0 - (1.0 - monthly(r)) ** 12, r)
     assert monthly(0.1) < 0.1 / 12 * 1.06
+
+
+@pytest.mark.parametrize("rates", [
+    {},                                                   # the defaults
+    {"transfer_base_rate": 0.2, "transfer_overcrowded_rate": 0.9, "transfer_underoccupied_rate": 0.5,
+     "transfer_burden_rate": 0.6, "transfer_leave_qpv_rate": 0.9},     # rates past the 0.95 cap
+    {"transfer_base_rate": 0.0, "transfer_overcrowded_rate": 0.0, "transfer_underoccupied_rate": 0.0,
+     "transfer_burden_rate": 0.0, "transfer_leave_qpv_rate": 0.3},     # a single term
+])
+def test_transfer_requests_are_the_tenants_the_plain_rate_picks(monkeypatch, rates):
+    """Transfer requests compute the rate only for tenants whose draw falls under the bound of
+    all rates: the tenants who ask are those the rate of every tenant would have picked."""
+    m = make_model(years=1, seed=4, overrides={"behaviour": {"demand": rates}})
+    for _ in range(3):
+        m.step()
+    d, hh, dw, terr = m.sc.behaviour.demand, m.households, m.dwellings, m.territory
+    occ = np.flatnonzero(dw.status == OCCUPIED)
+    h = dw.tenant[occ]
+    cand = ~hh.applying[h] & ~hh.rehouse[h]
+    occ, h = occ[cand], h[cand]
+    size, rooms = hh.size_of(h), dw.typology[occ]
+    rate = (d.transfer_base_rate + d.transfer_overcrowded_rate * (size > rooms + 1)
+            + d.transfer_underoccupied_rate * (rooms > size + 1)
+            + d.transfer_burden_rate * (m.burden_of(h) > 0.35)
+            + d.transfer_leave_qpv_rate * terr.nb_qpv[dw.nbhd[occ]]
+            * (1.0 - terr.residence_attractiveness()[dw.residence[occ]]))
+    rng = m.streams["demand"]
+    expected = h[copy.deepcopy(rng).random(h.size) < monthly(np.minimum(rate, 0.95))]
+    asked = []
+    monkeypatch.setattr(demand, "start_application", lambda model, ask, rng: asked.append(ask.copy()))
+    demand.request_transfers(m, rng)
+    assert expected.size > 0
+    assert np.array_equal(asked[0] if asked else np.empty(0, int), expected)
