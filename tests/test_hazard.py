@@ -8,7 +8,8 @@ import pytest
 from hypothesis import given, settings, strategies as st
 
 from conftest import make_model
-from simulation import demand
+from simulation import demand, exits
+from simulation import events as ev
 from simulation.hazard import drawn, monthly
 from simulation.state import OCCUPIED
 
@@ -67,3 +68,31 @@ def test_transfer_requests_are_the_tenants_the_plain_rate_picks(monkeypatch, rat
     demand.request_transfers(m, rng)
     assert expected.size > 0
     assert np.array_equal(asked[0] if asked else np.empty(0, int), expected)
+
+
+@pytest.mark.parametrize("params", [
+    {},                                                   # the defaults
+    {"base_rate": 0.3, "quartile_multipliers": [0.0, 0.5, 3.0, 10.0], "attractiveness_effect": 2.0,
+     "surcharge_effect": 10.0, "announced_demolition_effect": 5.0},    # rates past the 0.95 cap
+    {"base_rate": 0.01, "quartile_multipliers": [1.0, 1.0, 1.0, 1.0], "attractiveness_effect": 0.0,
+     "surcharge_effect": 0.0, "announced_demolition_effect": 0.0},     # one rate for all
+])
+def test_exits_are_the_tenants_the_plain_hazard_picks(monkeypatch, params):
+    """Exits read incomes only for tenants whose draw falls under a bound of their rate that needs
+    none: those who leave are those every tenant's hazard would have picked, with surcharges and
+    announced demolitions on some tenants."""
+    m = make_model(years=1, seed=6, overrides={"behaviour": {"exits": params}})
+    m.step()
+    dw, hh = m.dwellings, m.households
+    occ = np.flatnonzero(dw.status == OCCUPIED)
+    h = dw.tenant[occ]
+    rng = np.random.default_rng(1)
+    m.sls[occ] = np.where(rng.random(occ.size) < 0.2, rng.uniform(0, 300, occ.size), 0.0)
+    hh.rehouse[h] = rng.random(occ.size) < 0.2
+    u = copy.deepcopy(m.streams["exits"]).random(h.size)
+    expected = h[u < monthly(exits.hazard(m, h, occ))]
+    left = []
+    monkeypatch.setattr(exits.moves, "leave", lambda model, who, event: left.append((event, who.copy())))
+    exits.step(m)
+    assert expected.size > 0
+    assert left[0][0] == ev.EXIT and np.array_equal(left[0][1], expected)
