@@ -53,7 +53,7 @@ def test_competing_risks_readings_agree_on_every_event():
 
 
 def test_a_run_with_the_compiled_readings_writes_what_numpy_writes(monkeypatch):
-    """The town run with both compiled kernels forced (they serve large territories only) makes the
+    """The town run with every compiled kernel forced (they serve large territories only) makes the
     same offers, allocations and life events, and ends with the same households, to the bit."""
     # numba is a dependency: the kernels must really be compiled here, not the numpy fallback
     assert compiled.kernel(compiled.candidate_walk) is not None
