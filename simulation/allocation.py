@@ -589,35 +589,11 @@ class Allocator:
         made a metropolis's allocation cost grow faster than its size."""
         if advert is not None:
             return Allocator._scan_advertised(pool, key, K, rent, charges, minpay, advert)
+        # the walk down the list: compiled for a large pool (it walks as far as it needs in one
+        # call), else in numpy on batches of entries, four times larger each time
         walk = compiled.kernel(compiled.candidate_walk) if pool.n >= compiled.MIN_POOL else None
-        if walk is not None:
-            return Allocator._scan_compiled(walk, pool, key, K, rent, charges, minpay)
-        found = []
-        ent = pool.fitting(key)
-        c, batch = ent[2], BATCH
-        while len(found) < K:
-            if c >= ent[0].size:
-                if not pool.extend_fitting(key):
-                    break
-                continue
-            idx = ent[0][c:c + batch]
-            live = pool.alive[idx].nonzero()[0]
-            if c == ent[2]:                   # the housed at the front: skipped from now on
-                ent[2] = c + (int(live[0]) if live.size else idx.size)
-            c += idx.size
-            batch *= 4
-            if live.size < idx.size:
-                idx = idx[live]
-            if idx.size:
-                idx, rc, burden = Allocator._affordable(pool, idx, rent, charges, minpay)
-                take = min(K - len(found), idx.size)
-                if take:
-                    found.extend(zip(idx[:take].tolist(), rc[:take].tolist(), burden[:take].tolist()))
-        return found
-
-    @staticmethod
-    def _scan_compiled(walk, pool, key, K, rent, charges, minpay):
-        """_scan with the walk compiled (compiled.candidate_walk): the same candidates, the same doubles."""
+        batch = None if walk is not None else BATCH
+        walk = walk or Allocator._walk
         ent = pool.fitting(key)
         out_p, out_rc, out_b = np.empty(K, np.int64), np.empty(K), np.empty(K)
         c, n = ent[2], 0
@@ -626,7 +602,11 @@ class Allocator:
                 if not pool.extend_fitting(key):
                     break
                 continue
-            n, end, front = walk(ent[0], c, pool.alive, pool.lc_cap, pool.pm, pool.cap, pool.incm1,
+            fit = ent[0]
+            if batch is not None:
+                fit = fit[:c + batch]
+                batch *= 4
+            n, end, front = walk(fit, c, pool.alive, pool.lc_cap, pool.pm, pool.cap, pool.incm1,
                                  rent, charges, minpay, K, out_p, out_rc, out_b, n)
             if c == ent[2]:                   # the housed at the front: skipped from now on
                 ent[2] = front if front >= 0 else end
@@ -634,15 +614,33 @@ class Allocator:
         return list(zip(out_p[:n].tolist(), out_rc[:n].tolist(), out_b[:n].tolist()))
 
     @staticmethod
-    def _affordable(pool, idx, rent, charges, minpay):
+    def _walk(fit, c, alive, lc_cap, pm, cap, incm1, rent, charges, minpay, K, out_p, out_rc, out_b, n):
+        """compiled.candidate_walk in numpy, reading all of fit[c:] at once (the caller bounds
+        `fit`): the same candidates, the same doubles, the same returns."""
+        idx = fit[c:]
+        live = alive[idx].nonzero()[0]
+        front = c + int(live[0]) if live.size else -1
+        if live.size < idx.size:
+            idx = idx[live]
+        if idx.size:
+            idx, rc, burden = Allocator._affordable(idx, lc_cap, pm, cap, incm1, rent, charges, minpay)
+            take = min(K - n, idx.size)
+            out_p[n:n + take] = idx[:take]
+            out_rc[n:n + take] = rc[:take]
+            out_b[n:n + take] = burden[:take]
+            n += take
+        return n, fit.size, front
+
+    @staticmethod
+    def _affordable(idx, lc_cap, pm, cap, incm1, rent, charges, minpay):
         """(rows, remaining cost, burden) of the rows idx whose remaining cost (rent + charges -
         APL, see rents.apl) is under their cap."""
-        ben = np.minimum(rent, pool.lc_cap[idx]) + pool.pm[idx]
+        ben = np.minimum(rent, lc_cap[idx]) + pm[idx]
         ben[ben < minpay] = 0.0
         rc = rent + charges - ben
-        ok = rc <= pool.cap[idx]
+        ok = rc <= cap[idx]
         idx, rc = idx[ok], rc[ok]       # most reads drop someone: no test of ok.all() first
-        return idx, rc, rc / pool.incm1[idx]
+        return idx, rc, rc / incm1[idx]
 
     @staticmethod
     def _scan_advertised(pool, key, K, rent, charges, minpay, advert):
@@ -666,7 +664,8 @@ class Allocator:
             else:
                 chunk *= 8
             if idx.size:
-                idx, rc, burden = Allocator._affordable(pool, idx + start, rent, charges, minpay)
+                idx, rc, burden = Allocator._affordable(idx + start, pool.lc_cap, pool.pm, pool.cap,
+                                                        pool.incm1, rent, charges, minpay)
                 if idx.size:
                     nb, in_qpv, attr, rf, (apply_rate, selectivity), rng = advert
                     w = pool.wish[idx]
