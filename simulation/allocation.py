@@ -87,6 +87,10 @@ class Pool:
         self._masks: dict[tuple, np.ndarray] = {}
         self._fitting: dict[tuple, list] = {}
         self._bufs: dict = {}
+        # a proposal's walk (compiled.candidate_walk): compiled for a large pool, else in plain
+        # Python on copies of the columns it reads as Python lists (`_lists`, kept by ensure)
+        self.walk = compiled.kernel(compiled.candidate_walk) if self.n >= compiled.MIN_POOL else None
+        self._lists = {name: [] for name in self.WALK} if self.walk is None else None
         self.ensure(self.FIRST_ROWS)
 
     @staticmethod
@@ -160,6 +164,7 @@ class Pool:
                ("q1_or_rehouse", np.bool_), ("not_q1", np.bool_), ("wish", np.int16),
                ("alive", np.bool_), ("lc_cap", np.float64), ("pm", np.float64), ("cap", np.float64))
     GRID = (32, 3)     # household sizes x numbers of adults of the compiled reading's APL tables
+    WALK = ("alive", "lc_cap", "pm", "cap", "incm1")    # the columns a proposal's walk reads
 
     def _columns_compiled(self, k, ids: np.ndarray) -> dict[str, np.ndarray] | None:
         """_columns in one compiled pass (compiled.pool_columns): the same columns to the bit; None
@@ -198,6 +203,12 @@ class Pool:
         for name, col in part.items():
             setattr(self, name, self._put(name, col, old, new))
         self.m = new
+        if self._lists is None:
+            self.walk_cols = tuple(getattr(self, name) for name in self.WALK)
+        else:
+            for name, rows in self._lists.items():
+                rows.extend(part[name].tolist())
+            self.walk_cols = tuple(self._lists.values())
         self.targets = {"prefect": self.priority, "action_logement": self.al,
                         "municipality": self.local, "landlord": None}
         sl = slice(old, new)
@@ -310,7 +321,8 @@ class Pool:
         ent = self._fitting.get(key)
         if ent is None:
             end = min(self.m, FIRST_CHUNK)
-            ent = self._fitting[key] = [self.mask(*key)[:end].nonzero()[0], end, 0]
+            rows = self.mask(*key)[:end].nonzero()[0]
+            ent = self._fitting[key] = [rows if self.walk is not None else rows.tolist(), end, 0]
         return ent
 
     def extend_fitting(self, key: tuple) -> bool:
@@ -321,7 +333,11 @@ class Pool:
             return False
         end = min(self.n, 8 * covered)
         self.ensure(end)
-        ent[0] = np.concatenate([ent[0], self.mask(*key)[covered:end].nonzero()[0] + covered])
+        rows = self.mask(*key)[covered:end].nonzero()[0] + covered
+        if self.walk is not None:
+            ent[0] = np.concatenate([ent[0], rows])
+        else:
+            ent[0].extend(rows.tolist())
         ent[1] = end
         return True
 
@@ -329,6 +345,8 @@ class Pool:
         """Household at position p was housed: out of the pool. Only the `alive` flag changes; a
         scan reads a cached mask and `alive` together (cheaper than updating every cached mask)."""
         self.alive[p] = False
+        if self._lists is not None:
+            self._lists["alive"][p] = False
 
 
 class Allocator:
@@ -589,47 +607,26 @@ class Allocator:
         made a metropolis's allocation cost grow faster than its size."""
         if advert is not None:
             return Allocator._scan_advertised(pool, key, K, rent, charges, minpay, advert)
-        # the walk down the list: compiled for a large pool (it walks as far as it needs in one
-        # call), else in numpy on batches of entries, four times larger each time
-        walk = compiled.kernel(compiled.candidate_walk) if pool.n >= compiled.MIN_POOL else None
-        batch = None if walk is not None else BATCH
-        walk = walk or Allocator._walk
         ent = pool.fitting(key)
-        out_p, out_rc, out_b = np.empty(K, np.int64), np.empty(K), np.empty(K)
+        if pool.walk is not None:
+            walk, out = pool.walk, (np.empty(K, np.int64), np.empty(K), np.empty(K))
+        else:     # Python numbers throughout (the same doubles as numpy's)
+            walk, out = compiled.candidate_walk, ([0] * K, [0.0] * K, [0.0] * K)
+            rent, charges, minpay = float(rent), float(charges), float(minpay)
         c, n = ent[2], 0
         while n < K:
-            if c >= ent[0].size:
+            if c >= len(ent[0]):
                 if not pool.extend_fitting(key):
                     break
                 continue
-            fit = ent[0]
-            if batch is not None:
-                fit = fit[:c + batch]
-                batch *= 4
-            n, end, front = walk(fit, c, pool.alive, pool.lc_cap, pool.pm, pool.cap, pool.incm1,
-                                 rent, charges, minpay, K, out_p, out_rc, out_b, n)
+            n, end, front = walk(ent[0], c, *pool.walk_cols, rent, charges, minpay, K, *out, n)
             if c == ent[2]:                   # the housed at the front: skipped from now on
                 ent[2] = front if front >= 0 else end
             c = end
-        return list(zip(out_p[:n].tolist(), out_rc[:n].tolist(), out_b[:n].tolist()))
-
-    @staticmethod
-    def _walk(fit, c, alive, lc_cap, pm, cap, incm1, rent, charges, minpay, K, out_p, out_rc, out_b, n):
-        """compiled.candidate_walk in numpy, reading all of fit[c:] at once (the caller bounds
-        `fit`): the same candidates, the same doubles, the same returns."""
-        idx = fit[c:]
-        live = alive[idx].nonzero()[0]
-        front = c + int(live[0]) if live.size else -1
-        if live.size < idx.size:
-            idx = idx[live]
-        if idx.size:
-            idx, rc, burden = Allocator._affordable(idx, lc_cap, pm, cap, incm1, rent, charges, minpay)
-            take = min(K - n, idx.size)
-            out_p[n:n + take] = idx[:take]
-            out_rc[n:n + take] = rc[:take]
-            out_b[n:n + take] = burden[:take]
-            n += take
-        return n, fit.size, front
+        out_p, out_rc, out_b = (col[:n] for col in out)
+        if pool.walk is not None:
+            out_p, out_rc, out_b = out_p.tolist(), out_rc.tolist(), out_b.tolist()
+        return list(zip(out_p, out_rc, out_b))
 
     @staticmethod
     def _affordable(idx, lc_cap, pm, cap, incm1, rent, charges, minpay):

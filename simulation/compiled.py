@@ -61,10 +61,12 @@ def candidate_walk(fit, c, alive, lc_cap, pm, cap, incm1, rent, charges, minpay,
     rows still in the pool (`alive`) whose remaining cost, rent + charges - APL, is under their cap,
     until n == K. Returns (n, entry after the last one read, first live entry read or -1).
 
-    The APL is min(rent, lc_cap) + pm, nothing under `minpay` (see rents.apl)."""
+    The APL is min(rent, lc_cap) + pm, nothing under `minpay` (see rents.apl). Compiled for a large
+    pool (on arrays); a small pool's walk, a few entries, runs this same function in plain Python
+    on lists of Python numbers (allocation.Pool.walk_cols), where it costs less than numpy's calls."""
     front = -1
     j = c
-    end = fit.size
+    end = len(fit)
     while j < end and n < K:
         p = fit[j]
         j += 1
