@@ -4,6 +4,7 @@
     python benchmarks/run_benchmarks.py --quick      # town only
     python benchmarks/run_benchmarks.py --scaling    # time per dwelling-month from 3k to 1M dwellings
     python benchmarks/run_benchmarks.py --full-run   # the whole `peuplement run`, town and metropolis
+    python benchmarks/run_benchmarks.py --where      # where the town's time goes: processes, draws
 
 Each measurement runs in its own process (one core), so that its peak memory (max RSS) is its own.
 The reference kernel (benchmarks/reference_kernel.py: 1 % of dwellings fall vacant each month, each
@@ -31,13 +32,14 @@ KERNEL = Path(__file__).resolve().parent / "reference_kernel.py"
 ENV = {**os.environ, "OMP_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}
 
 # The model in a child process: CPU seconds of building (spin-up included) and of the run, peak RSS,
-# and with `breakdown` the CPU seconds of each monthly process (by wrapping them with timers).
+# and with `breakdown` ("1") the CPU seconds of each monthly process (by wrapping them with timers);
+# "2" also times every call to the random streams (the same draws, read through a timing proxy).
 MODEL_CHILD = r"""
 import json, resource, sys, time
 from simulation.scenario import load_scenario
 from simulation.model import HousingModel
 from simulation import demand, exits, life_events, rents, scoring, transfers
-path, years, seed, breakdown = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), sys.argv[4] == "1"
+path, years, seed, breakdown = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), sys.argv[4] != "0"
 over = json.loads(sys.argv[5])
 over.setdefault("run", {}).update({"years": years, "seed": seed})
 sc = load_scenario(path, over)
@@ -63,12 +65,30 @@ if breakdown:
     m.rehousing.step = timed("rehousing", m.rehousing.step)
     m.observer.step = timed("indicators", m.observer.step)
     m.datacollector.collect = timed("Mesa data collector", m.datacollector.collect)
+draws = {"cpu": 0.0, "calls": 0}
+class Timed:
+    def __init__(self, g):
+        self.g = g
+    def __getattr__(self, name):
+        f = getattr(self.g, name)
+        if not callable(f):
+            return f
+        def call(*a, **k):
+            t = time.process_time()
+            try:
+                return f(*a, **k)
+            finally:
+                draws["cpu"] += time.process_time() - t
+                draws["calls"] += 1
+        return call
+if sys.argv[4] == "2":      # every process reads m.streams[name] when it draws
+    m.streams = {k: Timed(g) for k, g in m.streams.items()}
 for _ in range(years * 12):
     m.step()
 t2 = time.process_time()
 print(json.dumps({"build_cpu": t1 - t0, "run_cpu": t2 - t1, "dwellings": int(m.dwellings.n),
                   "households": int(m.households.n), "present": m.households_present(),
-                  "pending_end": int(m.households.applying.sum()), "spent": spent,
+                  "pending_end": int(m.households.applying.sum()), "spent": spent, "draws": draws,
                   "rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}))
 """
 
@@ -93,9 +113,9 @@ def _child(code: str, *args: str) -> dict:
     return json.loads(out.stdout.strip().splitlines()[-1])
 
 
-def run_model(scenario: str, years: int, seed: int = 1, breakdown: bool = False,
+def run_model(scenario: str, years: int, seed: int = 1, breakdown: bool | int = False,
               overrides: dict | None = None) -> dict:
-    return _child(MODEL_CHILD, scenario, str(years), str(seed), "1" if breakdown else "0",
+    return _child(MODEL_CHILD, scenario, str(years), str(seed), str(int(breakdown)),
                   json.dumps(overrides or {}))
 
 
@@ -153,6 +173,28 @@ def scaling(sizes: list[int], years: int, years_large: int, spin_up: int | None)
     print(f"\nLoad average (1/5/15 min) at the end: {load()}.")
 
 
+def where(scenario: str, years: int, repeats: int) -> None:
+    """Where a run's CPU time goes (the run with the smallest total of `repeats`): building with its
+    spin-up, each monthly process of the reported months, and the random draws of every stream
+    (their timer's own cost counted in: an upper bound). The last column is what the run would
+    still cost if that process took no time at all, spin-up included (the process's share of the
+    reported months applied to the spin-up too): what no speed-up of that process alone can beat."""
+    r = min((run_model(scenario, years, breakdown=2) for _ in range(repeats)),
+            key=lambda r: r["build_cpu"] + r["run_cpu"])
+    total, run = r["build_cpu"] + r["run_cpu"], r["run_cpu"]
+    print(f"{scenario}, {years} years, {r['dwellings']:,} dwellings: {total:.2f} CPU s in all, of which "
+          f"building with the spin-up {r['build_cpu']:.2f} s and the reported months {run:.2f} s "
+          f"(timers included; minimum of {repeats}).\n")
+    print("| part of the reported months | CPU (s) | share | the whole run if it cost nothing (s) |")
+    print("|---|---|---|---|")
+    parts = sorted(r["spent"].items(), key=lambda kv: -kv[1])
+    parts.append(("random draws, all streams (in the processes above)", r["draws"]["cpu"]))
+    for name, cpu in parts:
+        print(f"| {name} | {cpu:.2f} | {100 * cpu / run:.0f} % | {total * (1 - cpu / run):.2f} |")
+    print(f"\n{r['draws']['calls']:,} calls to the random streams in the reported months "
+          f"({r['draws']['calls'] / (12 * years):,.0f} a month). Load average at the end: {load()}.")
+
+
 def _cli_run(scenario: str, out: Path) -> dict:
     """`peuplement run <scenario> --out <out>` in a child process: wall and CPU seconds, peak RSS."""
     t = time.perf_counter()
@@ -192,11 +234,16 @@ def main() -> None:
                     help="spin-up years for --scaling (default: the scenario's, 6)")
     ap.add_argument("--full-run", action="store_true",
                     help="the whole `peuplement run` of the town and the metropolis (time, peak memory)")
+    ap.add_argument("--where", action="store_true",
+                    help="where a run's time goes: spin-up, each process, the random draws")
+    ap.add_argument("--scenario", default="scenarios/baseline.yaml", help="scenario of --where")
     args = ap.parse_args()
     if args.scaling:
         scaling([int(s) for s in args.sizes.split(",")], args.years, args.years_large, args.spin_up)
     elif args.full_run:
         full_run()
+    elif args.where:
+        where(args.scenario, args.years, args.repeats)
     else:
         benchmark(args.quick, args.years, args.repeats)
 

@@ -1,11 +1,11 @@
-"""Compiled twins of three numpy readings, for large territories (numba).
+"""Three loops compiled for large territories (numba).
 
 In a territory of a hundred thousand dwellings three parts of the month cost numpy calls rather
 than arithmetic:
 - a vacancy's proposal reads the applicants who fit it in score order and keeps the first K who
   can afford it (allocation.Allocator._scan); that walk runs hundreds of times a month over short
   stretches of a list, so numpy's cost per call is what it costs. Compiled, one call walks as far
-  as it needs to (`candidate_walk`).
+  as it needs to (`candidate_walk`). A small pool runs the same function in plain Python, on lists.
 - the pool's columns, what a vacancy reads about each applicant (allocation.Pool._columns): some
   sixty numpy calls and their temporaries over tens of thousands of applicants a month, one
   compiled pass (`pool_columns`).
@@ -13,14 +13,15 @@ than arithmetic:
   (life_events.competing_risks): some thirty passes over a quarter of a million households a month
   in numpy, one compiled (`competing_risks`).
 
-Each compiled kernel computes exactly what its numpy reading does: the same operations in the same
-order on the same doubles (no fast-math), so outputs stay byte-identical (tests/test_pool.py and
+Each compiled kernel computes exactly what its plain reading does (the same function run by Python
+for the walk, the numpy reading for the two others): the same operations in the same order on the
+same doubles (no fast-math), so outputs stay byte-identical (tests/test_pool.py and
 tests/test_compiled.py check both readings). numba is imported only when a pool reaches
 `MIN_POOL` applicants or the territory `MIN_HOUSEHOLDS` households: importing it and loading the
 compiled code costs a process ~0.55 s and ~95 MB once (0.9 s the first time on a machine, when it
 compiles; the code is then cached on disk by numba's `cache=True`). The walk saves ~20 µs per
 proposal (metropolis, 2026-12-03): below some 25,000 applicants a 20-year run would lose. Where
-numba cannot be imported or is disabled (NUMBA_DISABLE_JIT), the numpy readings serve.
+numba cannot be imported or is disabled (NUMBA_DISABLE_JIT), the plain readings serve.
 """
 
 from __future__ import annotations

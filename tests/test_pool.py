@@ -56,7 +56,7 @@ def _brute_force(pool, key, K, rent, charges, minpay):
     return out
 
 
-@pytest.mark.parametrize("reading", ["numpy", "compiled"])
+@pytest.mark.parametrize("reading", ["plain", "compiled"])
 def test_proposals_are_the_first_fitting_affordable_applicants_as_households_are_housed(reading, monkeypatch):
     """A holder's proposal (Allocator._scan, reading per-key lists with a cursor) names the same
     candidates as reading the whole pool row by row, also after applicants are housed during the
