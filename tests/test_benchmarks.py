@@ -41,3 +41,17 @@ def test_benchmark_model_child_times_build_run_and_processes():
     assert r["build_cpu"] > 0 and r["run_cpu"] > 0 and r["rss_mb"] > 0
     assert {"allocation", "indicators", "life events", "rents"} <= set(r["spent"]), r["spent"]
     assert sum(r["spent"].values()) <= r["run_cpu"] * 1.05
+
+
+def test_benchmark_times_the_random_draws_without_changing_them():
+    """--where's timing of the random streams counts every draw of the reported months and leaves
+    the run as it is: the same households and pending applications at the end as an untimed run."""
+    spec = importlib.util.spec_from_file_location("run_benchmarks", ROOT / "benchmarks" / "run_benchmarks.py")
+    bench = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(bench)
+    plain = bench.run_model("scenarios/baseline.yaml", 1, breakdown=1)
+    timed = bench.run_model("scenarios/baseline.yaml", 1, breakdown=2)
+    assert plain["draws"]["calls"] == 0 and timed["draws"]["calls"] > 12 * 50
+    assert 0 < timed["draws"]["cpu"] < timed["run_cpu"]
+    assert (timed["households"], timed["pending_end"], timed["present"]) == \
+        (plain["households"], plain["pending_end"], plain["present"])
