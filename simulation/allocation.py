@@ -204,7 +204,7 @@ class Pool:
         for name, col in part.items():
             setattr(self, name, self._put(name, col, old, new))
         self.m = new
-        if self._lists is None:
+        if self.walk is not None:
             self.walk_cols = tuple(getattr(self, name) for name in self.WALK)
         else:
             for name, rows in self._lists.items():
@@ -346,7 +346,7 @@ class Pool:
         """Household at position p was housed: out of the pool. Only the `alive` flag changes; a
         scan reads a cached mask and `alive` together (cheaper than updating every cached mask)."""
         self.alive[p] = False
-        if self._lists is not None:
+        if self.walk is None:
             self._lists["alive"][p] = False
 
 
@@ -630,15 +630,15 @@ class Allocator:
         return list(zip(out_p, out_rc, out_b))
 
     @staticmethod
-    def _affordable(idx, lc_cap, pm, cap, incm1, rent, charges, minpay):
-        """(rows, remaining cost, burden) of the rows idx whose remaining cost (rent + charges -
+    def _affordable(pool, idx, rent, charges, minpay):
+        """(rows, remaining cost, burden) of the pool rows idx whose remaining cost (rent + charges -
         APL, see rents.apl) is under their cap."""
-        ben = np.minimum(rent, lc_cap[idx]) + pm[idx]
+        ben = np.minimum(rent, pool.lc_cap[idx]) + pool.pm[idx]
         ben[ben < minpay] = 0.0
         rc = rent + charges - ben
-        ok = rc <= cap[idx]
+        ok = rc <= pool.cap[idx]
         idx, rc = idx[ok], rc[ok]       # most reads drop someone: no test of ok.all() first
-        return idx, rc, rc / incm1[idx]
+        return idx, rc, rc / pool.incm1[idx]
 
     @staticmethod
     def _scan_advertised(pool, key, K, rent, charges, minpay, advert):
@@ -662,8 +662,7 @@ class Allocator:
             else:
                 chunk *= 8
             if idx.size:
-                idx, rc, burden = Allocator._affordable(idx + start, pool.lc_cap, pool.pm, pool.cap,
-                                                        pool.incm1, rent, charges, minpay)
+                idx, rc, burden = Allocator._affordable(pool, idx + start, rent, charges, minpay)
                 if idx.size:
                     nb, in_qpv, attr, rf, (apply_rate, selectivity), rng = advert
                     w = pool.wish[idx]

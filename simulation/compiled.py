@@ -35,7 +35,7 @@ _compiled: dict = {}
 
 def kernel(fn):
     """`fn` compiled, or None where numba cannot serve (not importable, or NUMBA_DISABLE_JIT set,
-    which would run the loop in plain Python): the caller then takes its numpy reading, which
+    which would run the loop in plain Python): the caller then takes its plain reading, which
     gives the same results. numba is imported, and the code compiled or loaded from its disk
     cache, on the first call for that function in a process."""
     if fn in _compiled:
